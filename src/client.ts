@@ -1,0 +1,691 @@
+/**
+ * The connection wrapper: session lifecycle (RFC 6121 §2.2, §4.2) and the subscription
+ * handshake verbs (§3), wired to the roster store and the auto-reply policy.
+ */
+import { EventEmitter } from "eventemitter3";
+import { PresenceError, PresenceErrorCode } from "./errors.js";
+import type { ClientEvents } from "./events.js";
+import { bareKeyOf, toBareJid } from "./jid.js";
+import { NS_ROSTER, parsePushItem, parseRosterQuery, rosterGetQuery } from "./roster/codec.js";
+import { hasFrom, hasTo, type RosterItem } from "./roster/model.js";
+import { RosterStoreImpl, type ItemChange, type RosterStore, type SubscriptionRequest } from "./roster/store.js";
+import { NoticePairing } from "./subscription/notices.js";
+import { decide, isAutoReplyPolicy, type AutoReplyDecision, type AutoReplyPolicy } from "./subscription/policy.js";
+import {
+  createXmppClient,
+  xml,
+  type IncomingContext,
+  type XmlElement,
+  type XmppClientLike,
+} from "./xmpp.js";
+
+const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+const NS_PREAPPROVAL = "urn:xmpp:features:pre-approval";
+const NS_ROSTERVER = "urn:xmpp:features:rosterver";
+/** Requester-supplied status text is untrusted: cap it (rfc6121-client S-23). */
+const MAX_STATUS_LENGTH = 1024;
+
+/** Options to connect with credentials. */
+export interface ConnectOptions {
+  /** `xmpp://host:port`, `xmpps://host:port`, or `ws(s)://host/path` for WebSocket (browsers). */
+  service: string;
+  /** The XMPP domain; defaults to the host of `service`. */
+  domain?: string;
+  username: string;
+  password: string;
+  resource?: string;
+  /** The initial auto-reply policy. Default `"manual"`. */
+  autoReply?: AutoReplyPolicy;
+  /**
+   * Force a SASL mechanism, e.g. `"PLAIN"` against a trusted loopback server. By default xmpp.js
+   * picks SCRAM-SHA-1 on plain connections.
+   */
+  saslMechanism?: string;
+  /** Print the stanza trace with `@xmpp/debug`. */
+  debug?: boolean;
+}
+
+/** Options to wrap an xmpp.js client the app has configured itself. */
+export interface WrapOptions {
+  /** A client from `client()` of `@xmpp/client` 0.14, not yet started (or already online). */
+  xmpp: XmppClientLike;
+  autoReply?: AutoReplyPolicy;
+}
+
+/** Options of {@link createPresenceClient}. */
+export type PresenceClientOptions = ConnectOptions | WrapOptions;
+
+/** Options of {@link PresenceClient.subscribe}. */
+export interface SubscribeOptions {
+  /** A short note shown to the contact with the request. */
+  status?: string;
+}
+
+/** Options of {@link PresenceClient.approve}. */
+export interface ApproveOptions {
+  /** Also ask for their presence, making the subscription mutual (skipped if already subscribed or asked). */
+  subscribeBack?: boolean;
+}
+
+function newId(): string {
+  // Unguessable ids (rfc6121-client SEC-02/XJS-04): @xmpp/id uses Math.random.
+  return globalThis.crypto.randomUUID();
+}
+
+function sanitiseStatus(status: string | null | undefined): string | undefined {
+  if (!status) return undefined;
+  // Control and bidi-override characters make hostile text look like something else.
+  const clean = status.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/gu, "");
+  return clean.length > MAX_STATUS_LENGTH ? clean.slice(0, MAX_STATUS_LENGTH) : clean || undefined;
+}
+
+function stanzaError(element: XmlElement | undefined): string {
+  const error = element?.getChild("error");
+  const condition = error?.getChildElements().find((child) => child.attrs["xmlns"] === NS_STANZAS);
+  return condition?.name ?? "undefined-condition"; // RFC 6120 §8.3.2
+}
+
+function errorReply(type: string, condition: string): XmlElement {
+  return xml("error", { type }, xml(condition, { xmlns: NS_STANZAS }));
+}
+
+/**
+ * An XMPP client for presence subscriptions, with a roster that mirrors the server's.
+ * Create it with {@link createPresenceClient}.
+ */
+export class PresenceClient extends EventEmitter<ClientEvents> {
+  /** The underlying xmpp.js client, for what this SDK does not cover (messages, other IQs). */
+  readonly xmpp: XmppClientLike;
+  /** The observable roster. */
+  readonly roster: RosterStore;
+
+  readonly #store: RosterStoreImpl;
+  readonly #pairing = new NoticePairing();
+  #policy: AutoReplyPolicy;
+  #replying = new Set<string>();
+  #features = { preApproval: false, rosterVersioning: false };
+  #state: "idle" | "starting" | "started" | "stopped" = "idle";
+  #sessionId = 0;
+  #sessionReady = false;
+  #sessionWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  #warnedUnhandledError = false;
+
+  constructor(options: PresenceClientOptions) {
+    super();
+    if (options === null || typeof options !== "object") {
+      throw new PresenceError(PresenceErrorCode.InvalidArgument, "createPresenceClient needs an options object");
+    }
+    const policy = options.autoReply ?? "manual";
+    if (!isAutoReplyPolicy(policy)) {
+      throw new PresenceError(PresenceErrorCode.InvalidArgument, `Unknown autoReply policy ${JSON.stringify(policy)}`);
+    }
+    this.#policy = policy;
+    this.xmpp = "xmpp" in options ? options.xmpp : createXmppClient(checkConnectOptions(options));
+    this.#store = new RosterStoreImpl(bareKeyOf, (error) => this.#reportError(error));
+    this.roster = this.#store;
+    this.#wire();
+  }
+
+  /** The bound full JID of the current session, or `undefined` before the first one. */
+  get jid(): string | undefined {
+    return this.xmpp.jid?.toString();
+  }
+
+  /** Whether the server advertised pre-approval (`urn:xmpp:features:pre-approval`, RFC 6121 §3.4). */
+  get supportsPreApproval(): boolean {
+    return this.#features.preApproval;
+  }
+
+  /** Whether the server advertised roster versioning (`urn:xmpp:features:rosterver`, RFC 6121 §2.6). */
+  get supportsRosterVersioning(): boolean {
+    return this.#features.rosterVersioning;
+  }
+
+  /** Whether a session is up (after `start()` resolved, until the connection drops). */
+  get online(): boolean {
+    return this.#state !== "stopped" && this.#sessionReady && this.xmpp.status === "online";
+  }
+
+  /**
+   * Connects, fetches the roster, then sends initial presence (RFC 6121 §2.2, §4.2.1: that order,
+   * so pushes and re-delivered requests find the roster in place). Resolves once all three are done.
+   * Rejects with `connection-failed` when the server cannot be reached or refuses the login.
+   *
+   * @example
+   * ```ts
+   * const client = createPresenceClient({ service: "xmpp://127.0.0.1:5222", domain: "localhost", username: "alice", password: "secret" });
+   * await client.start();
+   * console.log(client.jid, client.roster.getSnapshot().entries.size);
+   * ```
+   */
+  async start(): Promise<void> {
+    if (this.#state !== "idle") {
+      throw new PresenceError(PresenceErrorCode.InvalidState, `start() called while ${this.#state}`);
+    }
+    this.#state = "starting";
+    const ready = new Promise<void>((resolve, reject) => this.#sessionWaiters.push({ resolve, reject }));
+    try {
+      if (this.xmpp.status === "online") {
+        void this.#beginSession(); // a wrapped client that is already online
+      } else {
+        this.#checkTransport();
+        await this.xmpp.start();
+      }
+      await ready;
+      this.#state = "started";
+    } catch (cause) {
+      this.#state = "idle";
+      this.#sessionWaiters = [];
+      await this.xmpp.stop().catch(() => undefined);
+      if (cause instanceof PresenceError) throw cause;
+      throw new PresenceError(PresenceErrorCode.ConnectionFailed, `Could not start: ${describe(cause)}`, { cause });
+    }
+  }
+
+  /**
+   * Sends unavailable presence (RFC 6121 §4.5.1) and closes the stream. Resolves when closed.
+   * The roster keeps its last state, with `ready: false`.
+   *
+   * @example
+   * ```ts
+   * await client.stop();
+   * ```
+   */
+  async stop(): Promise<void> {
+    if (this.#state === "stopped") return;
+    this.#state = "stopped";
+    this.#sessionId++;
+    this.#sessionReady = false;
+    if (this.xmpp.status === "online") {
+      await this.xmpp.send(xml("presence", { type: "unavailable" })).catch(() => undefined);
+    }
+    await this.xmpp.stop().catch((error: unknown) => this.#reportError(error));
+    this.#store.setReady(false);
+  }
+
+  /**
+   * Asks to see a contact's presence: `<presence type="subscribe"/>` to their bare JID
+   * (RFC 6121 §3.1.1). Resolves once sent; the roster then shows the request as pending out
+   * (`pendingOut`, "None + Pending Out"), and `subscription:approved` or `subscription:denied`
+   * tells the answer.
+   *
+   * @example
+   * ```ts
+   * await client.subscribe("bob@example.com", { status: "Hi, it's Alice from work" });
+   * ```
+   */
+  async subscribe(jid: string, options: SubscribeOptions = {}): Promise<void> {
+    const to = this.#contactJid(jid);
+    const status = options.status === undefined ? undefined : String(options.status);
+    this.#requireOnline();
+    await this.#sendPresence(to, "subscribe", status ? xml("status", {}, status) : undefined);
+  }
+
+  /**
+   * Approves a contact's request to see our presence: `<presence type="subscribed"/>` (RFC 6121
+   * §3.1.4). With `subscribeBack`, also asks for theirs, unless we already have it or asked.
+   * Without a pending request, sends a pre-approval (§3.4) when the server supports it, and
+   * rejects with `feature-not-supported` otherwise (the RFC forbids sending it then). Does
+   * nothing if the contact already has our presence.
+   *
+   * @example
+   * ```ts
+   * client.on("subscription:request", ({ from }) => client.approve(from, { subscribeBack: true }));
+   * ```
+   */
+  async approve(jid: string, options: ApproveOptions = {}): Promise<void> {
+    const to = this.#contactJid(jid);
+    this.#requireOnline();
+    const item = this.#store.item(to);
+    const pending = this.#store.request(to) !== undefined;
+    if (pending || !hasFrom(item?.subscription ?? "none")) {
+      if (!pending && !this.#features.preApproval) {
+        throw new PresenceError(
+          PresenceErrorCode.FeatureNotSupported,
+          `No pending request from ${to}, and the server does not support pre-approval (RFC 6121 §3.4)`,
+          { jid: to },
+        );
+      }
+      await this.#sendPresence(to, "subscribed");
+      this.#store.removeRequest(to);
+    }
+    if (options.subscribeBack) {
+      const current = this.#store.item(to);
+      if (!hasTo(current?.subscription ?? "none") && !current?.pendingOut) {
+        await this.#sendPresence(to, "subscribe");
+      }
+    }
+  }
+
+  /**
+   * Refuses a contact's pending request: `<presence type="unsubscribed"/>` (RFC 6121 §3.2.1).
+   * Also cancels a pre-approval. Rejects with `invalid-state` when the contact already receives
+   * our presence: that is {@link PresenceClient.revoke}'s job, and `deny` never takes it away.
+   *
+   * @example
+   * ```ts
+   * await client.deny("spammer@example.net");
+   * ```
+   */
+  async deny(jid: string): Promise<void> {
+    const to = this.#contactJid(jid);
+    this.#requireOnline();
+    const item = this.#store.item(to);
+    if (this.#store.request(to) === undefined && hasFrom(item?.subscription ?? "none")) {
+      throw new PresenceError(
+        PresenceErrorCode.InvalidState,
+        `${to} already receives our presence; use revoke() to cancel it`,
+        { jid: to },
+      );
+    }
+    await this.#sendPresence(to, "unsubscribed");
+    this.#store.removeRequest(to);
+  }
+
+  /**
+   * Stops receiving a contact's presence, or withdraws our pending request:
+   * `<presence type="unsubscribe"/>` (RFC 6121 §3.3.1).
+   *
+   * @example
+   * ```ts
+   * await client.unsubscribe("bob@example.com");
+   * ```
+   */
+  async unsubscribe(jid: string): Promise<void> {
+    const to = this.#contactJid(jid);
+    this.#requireOnline();
+    await this.#sendPresence(to, "unsubscribe");
+  }
+
+  /**
+   * Cancels the subscription we granted a contact, so they no longer see our presence:
+   * `<presence type="unsubscribed"/>` (RFC 6121 §3.2.1). Also refuses a pending request.
+   *
+   * @example
+   * ```ts
+   * await client.revoke("bob@example.com");
+   * ```
+   */
+  async revoke(jid: string): Promise<void> {
+    const to = this.#contactJid(jid);
+    this.#requireOnline();
+    await this.#sendPresence(to, "unsubscribed");
+    this.#store.removeRequest(to);
+  }
+
+  /**
+   * Sets how inbound requests are answered, and applies it at once to the requests already
+   * pending. Returns a function that restores the previous policy.
+   * - `"manual"` (default): nothing automatic; handle `subscription:request`.
+   * - `"reverse"`: approve a contact we are subscribed to (`to`/`both`) or have asked (pending
+   *   out), so a request back to us is answered without a second click. Never because an item
+   *   merely exists.
+   * - `"all"`: approve everyone (bots). `"mutual"`: approve everyone and subscribe back.
+   * - a function `(request, entry) => "approve" | "approve-and-subscribe" | "deny" | undefined`,
+   *   sync or async; `undefined` leaves the request pending.
+   *
+   * Requests from our own account or from a bare domain are never auto-approved.
+   *
+   * @example
+   * ```ts
+   * const restore = client.autoReply("reverse");
+   * // later
+   * restore();
+   * ```
+   */
+  autoReply(policy: AutoReplyPolicy): () => void {
+    if (!isAutoReplyPolicy(policy)) {
+      throw new PresenceError(PresenceErrorCode.InvalidArgument, `Unknown autoReply policy ${JSON.stringify(policy)}`);
+    }
+    const previous = this.#policy;
+    this.#policy = policy;
+    this.#replyToPending();
+    return () => {
+      if (this.#policy === policy) {
+        this.#policy = previous;
+        this.#replyToPending();
+      }
+    };
+  }
+
+  /** The policy in force. */
+  get autoReplyPolicy(): AutoReplyPolicy {
+    return this.#policy;
+  }
+
+  // ---- wiring ---------------------------------------------------------------------------------
+
+  #wire(): void {
+    const { xmpp } = this;
+    xmpp.on("online", () => void this.#beginSession());
+    xmpp.on("offline", () => this.#onDown());
+    xmpp.on("disconnect", () => this.#onDown());
+    xmpp.on("connect", () => {
+      // Nagle + delayed ACK cost ~150 ms per round trip on Node sockets (shared/servers.md).
+      const socket = xmpp.socket as { setNoDelay?: (on: boolean) => void } | undefined;
+      socket?.setNoDelay?.(true);
+    });
+    xmpp.on("error", (error: unknown) => this.#reportError(error));
+
+    // RFC 6121 §2.6.1, §3.4: informational features; record them and let negotiation go on.
+    const feature = (name: string, ns: string, key: "preApproval" | "rosterVersioning") =>
+      xmpp.streamFeatures?.use(name, ns, (_ctx, next) => {
+        this.#features[key] = true;
+        return next();
+      });
+    feature("sub", NS_PREAPPROVAL, "preApproval");
+    feature("ver", NS_ROSTERVER, "rosterVersioning");
+
+    xmpp.iqCallee.set(NS_ROSTER, "query", (ctx) => this.#onRosterPush(ctx));
+    xmpp.middleware.use((ctx, next) => {
+      if (ctx.stanza.name === "presence") {
+        try {
+          this.#onPresence(ctx.stanza);
+        } catch (error) {
+          this.#reportError(error);
+        }
+      }
+      return next();
+    });
+  }
+
+  async #beginSession(): Promise<void> {
+    if (this.#state === "stopped") return;
+    const session = ++this.#sessionId;
+    this.#pairing.clear();
+    try {
+      await this.#fetchRoster(session);
+      if (session !== this.#sessionId) return;
+      // §4.2: initial presence only after the roster, so the requests it triggers find it.
+      await this.xmpp.send(xml("presence", {}));
+      if (session !== this.#sessionId) return;
+      this.#sessionReady = true;
+      for (const waiter of this.#sessionWaiters.splice(0)) waiter.resolve();
+      this.emit("online", this.jid ?? "");
+      this.#replyToPending();
+    } catch (error) {
+      if (session !== this.#sessionId) return;
+      const waiters = this.#sessionWaiters.splice(0);
+      if (waiters.length > 0) for (const waiter of waiters) waiter.reject(error);
+      else this.#reportError(error);
+    }
+  }
+
+  #onDown(): void {
+    this.#sessionId++;
+    this.#sessionReady = false;
+    if (this.#store.getSnapshot().ready) {
+      this.#store.setReady(false);
+      this.emit("offline");
+    }
+  }
+
+  // RFC 6121 §2.1.3–§2.1.4: roster get; the result replaces the local roster.
+  async #fetchRoster(session: number): Promise<void> {
+    const request = xml("iq", { type: "get", id: newId() }, rosterGetQuery());
+    let reply: XmlElement;
+    try {
+      reply = await this.xmpp.iqCaller.request(request);
+    } catch (cause) {
+      throw new PresenceError(PresenceErrorCode.StanzaError, `Roster request failed: ${describe(cause)}`, {
+        cause,
+        condition: (cause as { condition?: string }).condition ?? "undefined-condition",
+      });
+    }
+    // @xmpp/iq matches replies by id only; only our server may answer (rfc6121-client SEC-02).
+    if (!this.#fromOwnAccount(reply.attrs["from"])) {
+      throw new PresenceError(PresenceErrorCode.SpoofedReply, `Roster result from ${reply.attrs["from"]} refused`);
+    }
+    if (session !== this.#sessionId) return;
+    const query = reply.getChild("query", NS_ROSTER);
+    // §2.6.3: a result without <query/> means "your cached version is current".
+    if (query === undefined) {
+      this.#store.setReady(true);
+      return;
+    }
+    this.#store.batch(() => {
+      const changes = this.#store.replaceItems(parseRosterQuery(query), query.attrs["ver"]);
+      for (const change of changes) this.#onItemChange(change);
+    });
+  }
+
+  // RFC 6121 §2.1.6: accept a push only from our own account (no `from`, or our bare JID),
+  // with exactly one item. The raw attribute is read on purpose: xmpp.js fills a missing
+  // `from` with the domain (rfc6121-client XJS-01).
+  #onRosterPush(ctx: IncomingContext): unknown {
+    const from = ctx.stanza.attrs["from"];
+    if (!this.#fromOwnBareJid(from)) {
+      this.emit("roster:rejected-push", { from, reason: "unauthorized-sender" });
+      return undefined; // → <service-unavailable/>, the same answer as an unknown namespace (§2.1.6)
+    }
+    const query = ctx.element;
+    const items = query?.getChildren("item") ?? [];
+    const change = items.length === 1 && items[0] ? parsePushItem(items[0]) : undefined;
+    if (query === undefined || change === undefined) {
+      this.emit("roster:rejected-push", { from, reason: items.length === 1 ? "invalid-item" : "item-count" });
+      return errorReply("modify", "bad-request");
+    }
+    const version = query.attrs["ver"];
+    this.#store.batch(() => {
+      const applied =
+        change.kind === "remove"
+          ? this.#store.applyPush(change.jid, undefined, version)
+          : this.#store.applyPush(change.item.jid, change.item, version);
+      // §2.5 / rfc6121-client S-25: a removal also ends any pending-in request from that JID.
+      if (change.kind === "remove") this.#store.removeRequest(change.jid);
+      if (applied) this.#onItemChange(applied);
+    });
+    return true;
+  }
+
+  // What a roster change means, once the roster reflects it (events fire after the update).
+  #onItemChange(change: ItemChange): void {
+    const { jid, before, after } = change;
+    const wasTo = hasTo(before?.subscription ?? "none");
+    const isTo = hasTo(after?.subscription ?? "none");
+    const wasOut = Boolean(before?.pendingOut) && !wasTo;
+    const isOut = Boolean(after?.pendingOut) && !isTo;
+    const wasFrom = hasFrom(before?.subscription ?? "none");
+    const isFrom = hasFrom(after?.subscription ?? "none");
+    // A granted subscription makes any pending-in request moot (another resource, or the
+    // server's pre-approval, answered it): RFC 6121 A.2.3.
+    if (isFrom) this.#store.removeRequest(jid);
+    this.emit("roster:change", change);
+    // Only the contact's `subscribed` gives us "to" (§3.1.6), so this needs no pairing. The very
+    // first roster of a session (before === undefined) reports state, not news.
+    if (before !== undefined && !wasTo && isTo) this.emit("subscription:approved", jid);
+    if (after !== undefined) {
+      if ((wasTo && !isTo) || (wasOut && !isOut && !isTo)) this.#pairNotice("denied", jid, "push");
+      if (wasFrom && !isFrom) this.#pairNotice("unsubscribed", jid, "push");
+    }
+    if (this.#store.request(jid) !== undefined) this.#replyTo(jid);
+  }
+
+  #pairNotice(kind: "denied" | "unsubscribed", jid: string, side: "notice" | "push"): void {
+    if (this.#pairing.record(kind, jid, side)) this.emit(`subscription:${kind}`, jid);
+  }
+
+  // RFC 6121 §3: subscription presences are notices; only roster data changes state.
+  #onPresence(stanza: XmlElement): void {
+    const type = stanza.attrs["type"];
+    if (type !== "subscribe" && type !== "subscribed" && type !== "unsubscribe" && type !== "unsubscribed" && type !== "error") {
+      return;
+    }
+    const from = bareKeyOf(stanza.attrs["from"]);
+    if (from === undefined || this.#isOwnOrDomain(from)) return;
+    const item = this.#store.item(from);
+    switch (type) {
+      case "subscribe":
+        return this.#onSubscribeRequest(from, stanza);
+      case "subscribed":
+        // §3.1.6: the "to" push is what counts (#onItemChange); ejabberd may push first,
+        // Prosody after. Nothing to do here, and nothing is sent back (RFC 6121 App. E).
+        return;
+      case "unsubscribed": {
+        // §3.2.3: they refused our request or cancelled our subscription.
+        const pending = hasTo(item?.subscription ?? "none") || Boolean(item?.pendingOut);
+        if (pending || this.#pairing.hasPush("denied", from)) this.#pairNotice("denied", from, "notice");
+        return; // else stale (A.3.4 "SHOULD NOT deliver"): ignore
+      }
+      case "unsubscribe": {
+        // A.3.2: withdraws their pending request, and/or cancels their subscription to us.
+        if (this.#store.removeRequest(from) !== undefined) this.emit("subscription:withdrawn", from);
+        if (hasFrom(item?.subscription ?? "none") || this.#pairing.hasPush("unsubscribed", from)) {
+          this.#pairNotice("unsubscribed", from, "notice");
+        }
+        return;
+      }
+      case "error": {
+        const condition = stanzaError(stanza);
+        this.emit(
+          "subscription:error",
+          from,
+          new PresenceError(PresenceErrorCode.StanzaError, `${from} answered with ${condition}`, { condition, jid: from }),
+        );
+        return;
+      }
+    }
+  }
+
+  // §3.1.3: a request; servers re-deliver it at every login until answered, so de-duplicate.
+  #onSubscribeRequest(from: string, stanza: XmlElement): void {
+    if (hasFrom(this.#store.item(from)?.subscription ?? "none")) return; // already granted (A.3.1 S.N.)
+    const status = sanitiseStatus(stanza.getChildText("status"));
+    const request: SubscriptionRequest = { from, ...(status === undefined ? {} : { status }), receivedAt: Date.now() };
+    if (!this.#store.addRequest(request)) return;
+    this.emit("subscription:request", request);
+    this.#replyTo(from);
+  }
+
+  #replyToPending(): void {
+    if (this.#policy === "manual") return;
+    for (const jid of this.#store.getSnapshot().requests.keys()) this.#replyTo(jid);
+  }
+
+  #replyTo(jid: string): void {
+    const request = this.#store.request(jid);
+    if (request === undefined || this.#policy === "manual" || this.#replying.has(jid)) return;
+    if (this.xmpp.status !== "online") return; // answered when the session is back (#beginSession)
+    const policy = this.#policy;
+    this.#replying.add(jid);
+    void decide(policy, request, this.#store.get(jid))
+      .then((decision) => this.#applyDecision(jid, request, decision))
+      .catch((error: unknown) => this.#reportError(error))
+      .finally(() => this.#replying.delete(jid));
+  }
+
+  async #applyDecision(jid: string, request: SubscriptionRequest, decision: AutoReplyDecision): Promise<void> {
+    // The request may have been answered or withdrawn while an async policy was thinking.
+    if (decision === undefined || this.#store.request(jid) !== request) return;
+    if (decision === "deny") await this.deny(jid);
+    else await this.approve(jid, { subscribeBack: decision === "approve-and-subscribe" });
+    this.emit("subscription:auto-reply", { jid, decision });
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  #contactJid(input: string): string {
+    const jid = toBareJid(input);
+    if (this.#isOwnOrDomain(jid)) {
+      throw new PresenceError(PresenceErrorCode.InvalidJid, `${jid} is our own account or server, not a contact`, { jid });
+    }
+    return jid;
+  }
+
+  #isOwnOrDomain(bare: string): boolean {
+    const own = bareKeyOf(this.xmpp.jid?.toString());
+    const domain = own?.slice(own.indexOf("@") + 1) ?? bareKeyOf(this.xmpp.options?.domain);
+    return bare === own || bare === domain;
+  }
+
+  #fromOwnBareJid(from: string | undefined): boolean {
+    if (from === undefined) return true;
+    if (from.includes("/")) return false; // not even our own full JID (RFC 6121 §2.1.6)
+    const own = bareKeyOf(this.xmpp.jid?.toString());
+    return own !== undefined && bareKeyOf(from) === own;
+  }
+
+  #fromOwnAccount(from: string | undefined): boolean {
+    if (from === undefined) return true;
+    const own = bareKeyOf(this.xmpp.jid?.toString());
+    return own !== undefined && bareKeyOf(from) === own;
+  }
+
+  #requireOnline(): void {
+    if (this.#state === "stopped" || !this.#sessionReady || this.xmpp.status !== "online") {
+      throw new PresenceError(PresenceErrorCode.NotConnected, "Not connected: await start() first, or wait for 'online'");
+    }
+  }
+
+  async #sendPresence(to: string, type: string, child?: XmlElement): Promise<void> {
+    try {
+      await this.xmpp.send(xml("presence", { to, type, id: newId() }, child));
+    } catch (cause) {
+      throw new PresenceError(PresenceErrorCode.NotConnected, `Could not send ${type} to ${to}: ${describe(cause)}`, {
+        cause,
+        jid: to,
+      });
+    }
+  }
+
+  #checkTransport(): void {
+    const service = (this.xmpp.options as { service?: string } | undefined)?.service ?? "";
+    if (/^wss?:/i.test(service) && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== "function") {
+      throw new PresenceError(
+        PresenceErrorCode.UnsupportedEnvironment,
+        "WebSocket is not available: on Node 20 run with --experimental-websocket or set globalThis.WebSocket (e.g. from the 'ws' package)",
+      );
+    }
+  }
+
+  #reportError(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(describe(error));
+    if (this.listenerCount("error") > 0) {
+      this.emit("error", err);
+      return;
+    }
+    // eventemitter3 drops unhandled 'error' events silently; say so once.
+    if (!this.#warnedUnhandledError) {
+      this.#warnedUnhandledError = true;
+      console.warn("xmpp-presence: unhandled error (add client.on('error', …) to handle these):", err);
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const condition = (error as { condition?: unknown }).condition;
+    return typeof condition === "string" ? `${condition}${error.message ? ` (${error.message})` : ""}` : error.message;
+  }
+  return String(error);
+}
+
+function checkConnectOptions(options: ConnectOptions): ConnectOptions {
+  for (const key of ["service", "username", "password"] as const) {
+    if (typeof options[key] !== "string" || options[key] === "") {
+      throw new PresenceError(PresenceErrorCode.InvalidArgument, `createPresenceClient: "${key}" must be a non-empty string`);
+    }
+  }
+  return options;
+}
+
+/**
+ * Creates a presence client: from credentials, or around an xmpp.js client the app already
+ * configured. Nothing is sent until {@link PresenceClient.start}.
+ *
+ * @example
+ * ```ts
+ * import { createPresenceClient } from "xmpp-presence";
+ *
+ * const client = createPresenceClient({
+ *   service: "xmpp://127.0.0.1:5222", domain: "localhost",
+ *   username: "alice", password: "secret", autoReply: "reverse",
+ * });
+ * client.on("subscription:request", ({ from, status }) => console.log(`${from} asks: ${status ?? ""}`));
+ * await client.start();
+ * await client.subscribe("bob@localhost");
+ * ```
+ */
+export function createPresenceClient(options: PresenceClientOptions): PresenceClient {
+  return new PresenceClient(options);
+}

@@ -1,0 +1,78 @@
+/**
+ * Roster XML (RFC 6121 §2.1) to {@link RosterItem}s and back. Parsing is strict about what may
+ * change state and lenient about everything else (unknown children and attributes are ignored,
+ * RFC 6120 §8.4).
+ */
+import { bareKeyOf } from "../jid.js";
+import { xml, type XmlElement } from "../xmpp.js";
+import type { RosterItem, Subscription } from "./model.js";
+
+/** The roster namespace (RFC 6121 §2.1). */
+export const NS_ROSTER = "jabber:iq:roster";
+
+const SUBSCRIPTIONS: ReadonlySet<string> = new Set(["none", "to", "from", "both"]);
+
+/** A parsed roster push: an item to store, or a removal (RFC 6121 §2.5). */
+export type RosterChange = { kind: "set"; item: RosterItem } | { kind: "remove"; jid: string };
+
+function parseGroups(item: XmlElement): string[] {
+  // §2.1.2.6: groups are a set; empty names carry nothing.
+  const names = new Set<string>();
+  for (const group of item.getChildren("group")) {
+    const name = group.getText();
+    if (name !== "") names.add(name);
+  }
+  return [...names];
+}
+
+function parseItem(item: XmlElement, subscription: Subscription): RosterItem | undefined {
+  const jid = bareKeyOf(item.attrs["jid"]); // §2.1.2.3: jid is REQUIRED
+  if (jid === undefined) return undefined;
+  const name = item.attrs["name"];
+  const approved = item.attrs["approved"];
+  return {
+    jid,
+    ...(name ? { name } : {}), // §2.1.2.4: an empty name is no name
+    groups: parseGroups(item),
+    subscription,
+    pendingOut: item.attrs["ask"] === "subscribe",
+    approved: approved === "true" || approved === "1", // xs:boolean
+  };
+}
+
+/**
+ * Parses one `<item/>` of a roster **push**. Returns `undefined` for an item that must be
+ * ignored: no or unparsable `jid`, or a `subscription` outside none/to/from/both/remove
+ * (§2.1.2.5). A missing `subscription` means `none`.
+ */
+export function parsePushItem(item: XmlElement): RosterChange | undefined {
+  const subscription = item.attrs["subscription"] ?? "none";
+  if (subscription === "remove") {
+    const jid = bareKeyOf(item.attrs["jid"]);
+    return jid === undefined ? undefined : { kind: "remove", jid };
+  }
+  if (!SUBSCRIPTIONS.has(subscription)) return undefined;
+  const parsed = parseItem(item, subscription as Subscription);
+  return parsed && { kind: "set", item: parsed };
+}
+
+/**
+ * Parses a roster **result** `<query/>`. Items with an invalid `jid` or `subscription` are
+ * skipped (§2.1.2.5: `remove` in a result is not a deletion), the rest kept in order; a later
+ * duplicate of the same JID wins.
+ */
+export function parseRosterQuery(query: XmlElement): RosterItem[] {
+  const items = new Map<string, RosterItem>();
+  for (const item of query.getChildren("item")) {
+    const subscription = item.attrs["subscription"] ?? "none";
+    if (!SUBSCRIPTIONS.has(subscription)) continue;
+    const parsed = parseItem(item, subscription as Subscription);
+    if (parsed) items.set(parsed.jid, parsed);
+  }
+  return [...items.values()];
+}
+
+/** The roster get query (§2.1.3): no items; `ver` only when versioning is in use (§2.6.2). */
+export function rosterGetQuery(ver?: string): XmlElement {
+  return xml("query", { xmlns: NS_ROSTER, ver });
+}

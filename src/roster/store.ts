@@ -1,0 +1,239 @@
+/**
+ * The observable roster: the server's roster items plus the pending-in requests the SDK tracks.
+ * Store contract as in nanostores/Svelte: `getSnapshot` returns the same frozen object until
+ * something changes, `subscribe` calls at once and on change, `listen` only on change. Every
+ * method is an arrow property, so `useSyncExternalStore(roster.listen, roster.getSnapshot)` works.
+ */
+import { stateOf, type RosterEntry, type RosterItem } from "./model.js";
+
+/** An unanswered request from a contact to see our presence (RFC 6121 §3.1.3). */
+export interface SubscriptionRequest {
+  /** Normalised bare JID of the requester. */
+  readonly from: string;
+  /** The `<status/>` the requester attached: untrusted text, shown as such. */
+  readonly status?: string;
+  /** When the SDK first saw the request in this process (ms since the epoch). */
+  readonly receivedAt: number;
+}
+
+/** An immutable view of the roster at one moment. */
+export interface RosterSnapshot {
+  /** True once the server's roster has been received in the current session. */
+  readonly ready: boolean;
+  /** The roster version (RFC 6121 §2.6) of the last result or push, when the server sends one. */
+  readonly version?: string;
+  /** Roster entries by normalised bare JID. */
+  readonly entries: ReadonlyMap<string, RosterEntry>;
+  /** Pending-in requests by normalised bare JID, including from JIDs not in the roster. */
+  readonly requests: ReadonlyMap<string, SubscriptionRequest>;
+}
+
+/** A listener of the roster store. */
+export type RosterListener = (snapshot: RosterSnapshot) => void;
+
+/** The read side of the roster, as the app sees it. */
+export interface RosterStore {
+  /** The current snapshot; the same object until something changes. */
+  readonly getSnapshot: () => RosterSnapshot;
+  /** Calls `listener` now and after every change; returns the function that stops it. */
+  readonly subscribe: (listener: RosterListener) => () => void;
+  /** Calls `listener` after every change (not now); returns the function that stops it. */
+  readonly listen: (listener: RosterListener) => () => void;
+  /** The entry for a JID (any form; compared in normalised bare form), or `undefined`. */
+  readonly get: (jid: string) => RosterEntry | undefined;
+}
+
+/** What a write to the store changed, for the client to turn into events. */
+export interface ItemChange {
+  jid: string;
+  before: RosterItem | undefined;
+  after: RosterItem | undefined;
+}
+
+/**
+ * The store with its write side, used by the client only. `normalise` maps app input to the
+ * key form; `onListenerError` receives errors thrown by listeners (they never stop the others).
+ */
+export class RosterStoreImpl implements RosterStore {
+  #items = new Map<string, RosterItem>();
+  #requests = new Map<string, SubscriptionRequest>();
+  #entries = new Map<string, RosterEntry>();
+  #ready = false;
+  #version: string | undefined;
+  #snapshot: RosterSnapshot | undefined;
+  #listeners = new Set<RosterListener>();
+  #depth = 0;
+  #changed = false;
+
+  constructor(
+    private readonly normalise: (jid: string) => string | undefined,
+    private readonly onListenerError: (error: unknown) => void,
+  ) {}
+
+  readonly getSnapshot = (): RosterSnapshot => {
+    if (this.#snapshot === undefined) {
+      const snapshot: RosterSnapshot = {
+        ready: this.#ready,
+        ...(this.#version === undefined ? {} : { version: this.#version }),
+        entries: new Map(this.#entries),
+        requests: new Map(this.#requests),
+      };
+      this.#snapshot = Object.freeze(snapshot);
+    }
+    return this.#snapshot;
+  };
+
+  readonly listen = (listener: RosterListener): (() => void) => {
+    // A wrapper per call, so the same function can listen twice and be removed once.
+    const wrapped: RosterListener = (snapshot) => listener(snapshot);
+    this.#listeners.add(wrapped);
+    return () => void this.#listeners.delete(wrapped);
+  };
+
+  readonly subscribe = (listener: RosterListener): (() => void) => {
+    const stop = this.listen(listener);
+    this.#call(listener, this.getSnapshot());
+    return stop;
+  };
+
+  readonly get = (jid: string): RosterEntry | undefined => {
+    const key = this.normalise(jid);
+    return key === undefined ? undefined : this.#entries.get(key);
+  };
+
+  /** The pending-in request from a JID (normalised key). */
+  request(jid: string): SubscriptionRequest | undefined {
+    return this.#requests.get(jid);
+  }
+
+  /** The server item for a JID (normalised key). */
+  item(jid: string): RosterItem | undefined {
+    return this.#items.get(jid);
+  }
+
+  /** Runs `fn` and notifies listeners once if anything changed. Nested calls notify once. */
+  batch<T>(fn: () => T): T {
+    this.#depth++;
+    try {
+      return fn();
+    } finally {
+      this.#depth--;
+      if (this.#depth === 0 && this.#changed) {
+        this.#changed = false;
+        const snapshot = this.getSnapshot();
+        for (const listener of [...this.#listeners]) this.#call(listener, snapshot);
+      }
+    }
+  }
+
+  /** Replaces every item with a full roster result (RFC 6121 §2.1.4); returns what changed. */
+  replaceItems(items: readonly RosterItem[], version: string | undefined): ItemChange[] {
+    return this.batch(() => {
+      const changes: ItemChange[] = [];
+      const next = new Map(items.map((item) => [item.jid, item]));
+      const gone = [...this.#items.keys()].filter((jid) => !next.has(jid));
+      for (const [jid, item] of [...gone.map((jid) => [jid, undefined] as const), ...next]) {
+        const change = this.#setItem(jid, item);
+        if (change) changes.push(change);
+      }
+      this.#setVersion(version);
+      this.#setReady(true);
+      return changes;
+    });
+  }
+
+  /** Applies one roster push (§2.1.6): an item, or `undefined` for a removal. */
+  applyPush(jid: string, item: RosterItem | undefined, version: string | undefined): ItemChange | undefined {
+    return this.batch(() => {
+      const change = this.#setItem(jid, item);
+      if (version !== undefined) this.#setVersion(version);
+      return change;
+    });
+  }
+
+  /** Records a pending-in request; returns false when one from that JID is already pending. */
+  addRequest(request: SubscriptionRequest): boolean {
+    if (this.#requests.has(request.from)) return false;
+    this.batch(() => {
+      this.#requests.set(request.from, request);
+      this.#refreshEntry(request.from);
+    });
+    return true;
+  }
+
+  /** Forgets the pending-in request from a JID; returns the removed request. */
+  removeRequest(jid: string): SubscriptionRequest | undefined {
+    const request = this.#requests.get(jid);
+    if (request === undefined) return undefined;
+    this.batch(() => {
+      this.#requests.delete(jid);
+      this.#refreshEntry(jid);
+    });
+    return request;
+  }
+
+  /** Marks the roster as not (yet) reflecting the server, e.g. while reconnecting. */
+  setReady(ready: boolean): void {
+    this.batch(() => this.#setReady(ready));
+  }
+
+  #setReady(ready: boolean): void {
+    if (this.#ready === ready) return;
+    this.#ready = ready;
+    this.#touch();
+  }
+
+  #setVersion(version: string | undefined): void {
+    if (this.#version === version) return;
+    this.#version = version;
+    this.#touch();
+  }
+
+  #setItem(jid: string, item: RosterItem | undefined): ItemChange | undefined {
+    const before = this.#items.get(jid);
+    if (sameItem(before, item)) return undefined; // redundant pushes are normal (Prosody, ejabberd)
+    if (item === undefined) this.#items.delete(jid);
+    else this.#items.set(jid, item);
+    // A pending-in request lives on after the item goes: a requester need not be in the roster.
+    this.#refreshEntry(jid);
+    return { jid, before, after: item };
+  }
+
+  #refreshEntry(jid: string): void {
+    const item = this.#items.get(jid);
+    if (item === undefined) {
+      if (this.#entries.delete(jid)) this.#touch();
+      return;
+    }
+    const pendingIn = this.#requests.has(jid);
+    this.#entries.set(jid, Object.freeze({ ...item, pendingIn, state: stateOf({ ...item, pendingIn }) }));
+    this.#touch();
+  }
+
+  #touch(): void {
+    this.#snapshot = undefined;
+    this.#changed = true;
+  }
+
+  #call(listener: RosterListener, snapshot: RosterSnapshot): void {
+    try {
+      listener(snapshot);
+    } catch (error) {
+      this.onListenerError(error);
+    }
+  }
+}
+
+function sameItem(a: RosterItem | undefined, b: RosterItem | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return (
+    a.jid === b.jid &&
+    a.name === b.name &&
+    a.subscription === b.subscription &&
+    a.pendingOut === b.pendingOut &&
+    a.approved === b.approved &&
+    a.groups.length === b.groups.length &&
+    a.groups.every((g, i) => g === b.groups[i])
+  );
+}
