@@ -9,6 +9,7 @@ import { bareKeyOf, toBareJid } from "./jid.js";
 import { NS_ROSTER, parsePushItem, parseRosterQuery, rosterGetQuery } from "./roster/codec.js";
 import { hasFrom, hasTo, type RosterItem } from "./roster/model.js";
 import { RosterStoreImpl, type ItemChange, type RosterStore, type SubscriptionRequest } from "./roster/store.js";
+import { countConsumedIqReplies } from "./sm-counter.js";
 import { NoticePairing } from "./subscription/notices.js";
 import { decide, isAutoReplyPolicy, type AutoReplyDecision, type AutoReplyPolicy } from "./subscription/policy.js";
 import {
@@ -366,6 +367,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       socket?.setNoDelay?.(true);
     });
     xmpp.on("error", (error: unknown) => this.#reportError(error));
+    countConsumedIqReplies(xmpp);
 
     // RFC 6121 §2.6.1, §3.4: informational features; record them and let negotiation go on.
     const feature = (name: string, ns: string, key: "preApproval" | "rosterVersioning") =>

@@ -156,6 +156,7 @@ export class RosterStoreImpl implements RosterStore {
     if (this.#requests.has(request.from)) return false;
     this.batch(() => {
       this.#requests.set(request.from, request);
+      this.#touch();
       this.#refreshEntry(request.from);
     });
     return true;
@@ -167,6 +168,7 @@ export class RosterStoreImpl implements RosterStore {
     if (request === undefined) return undefined;
     this.batch(() => {
       this.#requests.delete(jid);
+      this.#touch();
       this.#refreshEntry(jid);
     });
     return request;
