@@ -1,0 +1,113 @@
+/**
+ * An in-process stand-in for an xmpp.js client, for unit tests of edge cases a real server
+ * cannot produce (forged pushes, reordered stanzas). It runs stanzas through the same
+ * middleware shapes xmpp.js uses (IQ callee routing with result/error replies, then the
+ * middleware chain), records everything the SDK sends, and lets the test answer IQs.
+ */
+import { EventEmitter } from "node:events";
+// @ts-expect-error -- @xmpp/xml ships no types; tests may import it directly.
+import parseXml from "@xmpp/xml/lib/parse.js";
+import { parseJid, xml, type IncomingContext, type JidLike, type XmlElement, type XmppClientLike } from "../../src/xmpp.js";
+
+type Middleware = (ctx: IncomingContext, next: () => Promise<unknown>) => unknown;
+type CalleeHandler = (ctx: IncomingContext) => unknown;
+
+export function parse(stanza: string): XmlElement {
+  return parseXml(stanza) as XmlElement;
+}
+
+export class FakeXmpp extends EventEmitter implements XmppClientLike {
+  status = "offline";
+  jid: JidLike | null = null;
+  options = { domain: "localhost", service: "xmpp://127.0.0.1:1" };
+  /** Every stanza the SDK sent, in order. */
+  readonly sent: XmlElement[] = [];
+  /** Replies the fake's IQ callee produced for inbound IQ get/set. */
+  readonly replies: XmlElement[] = [];
+  readonly #middleware: Middleware[] = [];
+  readonly #callee = new Map<string, CalleeHandler>();
+  readonly #pending = new Map<string, { resolve: (el: XmlElement) => void; reject: (e: unknown) => void }>();
+
+  constructor(readonly boundJid = "alice@localhost/desk") {
+    super();
+  }
+
+  readonly middleware = { use: (fn: Middleware) => void this.#middleware.push(fn) };
+  readonly iqCallee = {
+    set: (ns: string, name: string, handler: CalleeHandler) => void this.#callee.set(`${ns} ${name}`, handler),
+  };
+  readonly iqCaller = {
+    request: (stanza: XmlElement): Promise<XmlElement> => {
+      this.sent.push(stanza);
+      return new Promise<XmlElement>((resolve, reject) => this.#pending.set(stanza.attrs["id"] ?? "", { resolve, reject }));
+    },
+  };
+
+  async start(): Promise<void> {
+    this.status = "online";
+    this.jid = parseJid(this.boundJid);
+    this.emit("online", this.jid);
+  }
+
+  async stop(): Promise<void> {
+    this.status = "offline";
+    this.emit("offline");
+  }
+
+  async send(element: XmlElement): Promise<void> {
+    if (this.status !== "online") throw new Error("socket closed");
+    this.sent.push(element);
+  }
+
+  /** Stanzas sent so far that match `name` (and `type`, if given), as strings. */
+  sentOf(name: string, type?: string): XmlElement[] {
+    return this.sent.filter((el) => el.name === name && (type === undefined || el.attrs["type"] === type));
+  }
+
+  /** Answers the oldest pending IQ request with `reply` (its id is filled in). */
+  answer(reply: string | XmlElement): void {
+    const [id, deferred] = [...this.#pending][0] ?? [];
+    if (id === undefined || deferred === undefined) throw new Error("no IQ request pending");
+    this.#pending.delete(id);
+    const element = typeof reply === "string" ? parse(reply) : reply;
+    element.attrs["id"] = id;
+    if (element.attrs["type"] === "error") deferred.reject(Object.assign(new Error("stanza error"), { condition: "service-unavailable" }));
+    else deferred.resolve(element);
+  }
+
+  /** Answers the pending roster get with these `<item/>`s. */
+  answerRoster(items = "", ver?: string): void {
+    this.answer(`<iq type="result"><query xmlns="jabber:iq:roster"${ver === undefined ? "" : ` ver="${ver}"`}>${items}</query></iq>`);
+  }
+
+  /** Feeds one inbound stanza; resolves with the IQ reply, if the stanza was an IQ get/set. */
+  async receive(stanza: string | XmlElement): Promise<XmlElement | undefined> {
+    const element = typeof stanza === "string" ? parse(stanza) : stanza;
+    this.emit("element", element);
+    const ctx: IncomingContext = { stanza: element };
+    const type = element.attrs["type"];
+    if (element.name === "iq" && (type === "get" || type === "set")) {
+      const children = element.getChildElements();
+      const child = children[0];
+      const reply = xml("iq", { id: element.attrs["id"], to: element.attrs["from"] });
+      let payload: unknown;
+      if (children.length !== 1 || child === undefined) payload = xml("error", { type: "modify" }, xml("bad-request", { xmlns: STANZAS }));
+      else {
+        ctx.element = child;
+        const handler = this.#callee.get(`${child.attrs["xmlns"]} ${child.name}`);
+        payload = handler ? await handler(ctx) : undefined;
+        if (!payload) payload = xml("error", { type: "cancel" }, xml("service-unavailable", { xmlns: STANZAS }));
+      }
+      const isError = typeof payload === "object" && payload !== null && (payload as XmlElement).name === "error";
+      reply.attrs["type"] = isError ? "error" : "result";
+      if (isError) (reply as unknown as { append(el: unknown): void }).append(payload);
+      this.replies.push(reply);
+      return reply;
+    }
+    const run = async (i: number): Promise<unknown> => this.#middleware[i]?.(ctx, () => run(i + 1));
+    await run(0);
+    return undefined;
+  }
+}
+
+const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";

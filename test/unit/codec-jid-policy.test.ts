@@ -1,0 +1,81 @@
+// Roster XML parsing (RFC 6121 §2.1.2), JID normalisation (RFC 7622) and the policy rules.
+import { describe, expect, it } from "vitest";
+import { bareKeyOf, toBareJid } from "../../src/jid.js";
+import { parsePushItem, parseRosterQuery } from "../../src/roster/codec.js";
+import type { RosterEntry } from "../../src/roster/model.js";
+import { decide, isReverseRequest } from "../../src/subscription/policy.js";
+import { parse } from "../support/fake-xmpp.js";
+
+describe("roster codec", () => {
+  it("reads a push item: missing subscription is none, empty name is no name, groups are a set", () => {
+    const change = parsePushItem(parse(`<item jid="Bob@LocalHost" name=""><group>A</group><group>A</group><group></group><x xmlns="urn:other"/></item>`));
+    expect(change).toEqual({
+      kind: "set",
+      item: { jid: "bob@localhost", groups: ["A"], subscription: "none", pendingOut: false, approved: false },
+    });
+    expect(parsePushItem(parse(`<item jid="b@l" subscription="from" ask="subscribe" approved="1"/>`))).toMatchObject({
+      item: { subscription: "from", pendingOut: true, approved: true },
+    });
+  });
+
+  it("reads removal, and ignores unknown subscription values and items without a usable jid", () => {
+    expect(parsePushItem(parse(`<item jid="b@l" subscription="remove"/>`))).toEqual({ kind: "remove", jid: "b@l" });
+    expect(parsePushItem(parse(`<item jid="b@l" subscription="pending"/>`))).toBeUndefined();
+    expect(parsePushItem(parse(`<item subscription="both"/>`))).toBeUndefined();
+  });
+
+  it("skips invalid items in a result, where 'remove' is not a deletion (§2.1.2.5)", () => {
+    const items = parseRosterQuery(
+      parse(`<query xmlns="jabber:iq:roster"><item jid="a@l" subscription="both"/><item jid="x@l" subscription="remove"/><item jid="y@l" subscription="bogus"/><item/></query>`),
+    );
+    expect(items.map((i) => i.jid)).toEqual(["a@l"]);
+  });
+});
+
+describe("JIDs", () => {
+  it.each([
+    ["Bob@LocalHost/phone", "bob@localhost"],
+    ["bob@example.com.", "bob@example.com"], // RFC 7622 §3.2 trailing dot
+    ["cafe\u0301@example.com", "café@example.com"], // NFC
+    ["ｊｕｌｉｅｔ@example.com", "juliet@example.com"], // width mapping
+    ["example.com", "example.com"], // a domain (gateway) is a valid contact
+  ])("normalises %j to %j", (input, expected) => {
+    expect(toBareJid(input)).toBe(expected);
+  });
+
+  it.each(["", " bob@l", "bob@", "@l", "a@b/", "a b@l", "a@b@c", "a'b@l", "a@l..x", "a@.", "x".repeat(1024) + "@l", undefined, {}])(
+    "rejects %j",
+    (input) => {
+      expect(() => toBareJid(input)).toThrow(expect.objectContaining({ code: "invalid-jid" }));
+    },
+  );
+
+  it("compares received JIDs tolerantly and never throws", () => {
+    expect(bareKeyOf("Bob@LocalHost/x")).toBe("bob@localhost");
+    expect(bareKeyOf(undefined)).toBeUndefined();
+    expect(bareKeyOf("")).toBeUndefined();
+  });
+});
+
+describe("policies", () => {
+  const entry = (subscription: RosterEntry["subscription"], pendingOut = false): RosterEntry => ({
+    jid: "b@l", groups: [], subscription, pendingOut, approved: false, pendingIn: true, state: "None",
+  });
+  const request = { from: "b@l", receivedAt: 0 };
+
+  it("'reverse' holds only for to/both or pending out", () => {
+    expect([undefined, entry("none"), entry("from"), entry("none", true), entry("to"), entry("both")].map(isReverseRequest)).toEqual([
+      false, false, false, true, true, true,
+    ]);
+  });
+
+  it("decides per policy, and rejects a function's invalid answer", async () => {
+    expect(await decide("manual", request, entry("to"))).toBeUndefined();
+    expect(await decide("reverse", request, entry("none"))).toBeUndefined();
+    expect(await decide("reverse", request, entry("to"))).toBe("approve");
+    expect(await decide("all", request, undefined)).toBe("approve");
+    expect(await decide("mutual", request, undefined)).toBe("approve-and-subscribe");
+    expect(await decide(async () => "deny", request, undefined)).toBe("deny");
+    await expect(decide(() => "yes" as never, request, undefined)).rejects.toThrow(TypeError);
+  });
+});
