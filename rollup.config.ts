@@ -5,9 +5,13 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
-import typescript from "@rollup/plugin-typescript";
+import typescriptPlugin from "@rollup/plugin-typescript";
 import { defineConfig } from "rollup";
 import { dts } from "rollup-plugin-dts";
+
+// The plugin's types describe a CommonJS module under NodeNext (its package.json has no
+// "type": "module"), while Node loads its ESM build, whose default export is the function.
+const typescript = typescriptPlugin as unknown as (typeof typescriptPlugin)["default"];
 
 interface PackageJson {
   dependencies?: Record<string, string>;

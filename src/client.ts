@@ -366,7 +366,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       const socket = xmpp.socket as { setNoDelay?: (on: boolean) => void } | undefined;
       socket?.setNoDelay?.(true);
     });
-    xmpp.on("error", (error: unknown) => this.#reportError(error));
+    xmpp.on("error", (error: unknown) => {
+      // While start() runs, its rejection carries the failure (e.g. not-authorized).
+      if (this.#state !== "starting") this.#reportError(error);
+    });
     countConsumedIqReplies(xmpp);
 
     // RFC 6121 §2.6.1, §3.4: informational features; record them and let negotiation go on.
@@ -643,7 +646,14 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   #reportError(error: unknown): void {
     const err = error instanceof Error ? error : new Error(describe(error));
     if (this.listenerCount("error") > 0) {
-      this.emit("error", err);
+      try {
+        this.emit("error", err);
+      } catch (thrown) {
+        // An app's error listener threw: never let that unwind into xmpp.js' stanza pipeline.
+        queueMicrotask(() => {
+          throw thrown;
+        });
+      }
       return;
     }
     // eventemitter3 drops unhandled 'error' events silently; say so once.

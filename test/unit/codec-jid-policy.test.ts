@@ -75,7 +75,7 @@ describe("policies", () => {
     expect(await decide("reverse", request, entry("to"))).toBe("approve");
     expect(await decide("all", request, undefined)).toBe("approve");
     expect(await decide("mutual", request, undefined)).toBe("approve-and-subscribe");
-    expect(await decide(async () => "deny", request, undefined)).toBe("deny");
+    expect(await decide(async () => "deny" as const, request, undefined)).toBe("deny");
     await expect(decide(() => "yes" as never, request, undefined)).rejects.toThrow(TypeError);
   });
 });
