@@ -9,7 +9,7 @@ import { bareKeyOf, toBareJid } from "./jid.js";
 import { NS_ROSTER, parsePushItem, parseRosterQuery, rosterGetQuery } from "./roster/codec.js";
 import { hasFrom, hasTo, type RosterItem } from "./roster/model.js";
 import { RosterStoreImpl, type ItemChange, type RosterStore, type SubscriptionRequest } from "./roster/store.js";
-import { countConsumedIqReplies } from "./sm-counter.js";
+import { installStreamManagementCounter } from "./sm-counter.js";
 import { NoticePairing } from "./subscription/notices.js";
 import { decide, isAutoReplyPolicy, type AutoReplyDecision, type AutoReplyPolicy } from "./subscription/policy.js";
 import {
@@ -370,7 +370,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       // While start() runs, its rejection carries the failure (e.g. not-authorized).
       if (this.#state !== "starting") this.#reportError(error);
     });
-    countConsumedIqReplies(xmpp);
+    installStreamManagementCounter(xmpp);
 
     // RFC 6121 §2.6.1, §3.4: informational features; record them and let negotiation go on.
     const feature = (name: string, ns: string, key: "preApproval" | "rosterVersioning") =>

@@ -56,11 +56,7 @@ export interface XmppClientLike {
   middleware: {
     use(handler: (ctx: IncomingContext, next: () => Promise<unknown>) => unknown): unknown;
   };
-  iqCaller: {
-    request(stanza: XmlElement, timeout?: number): Promise<XmlElement>;
-    /** Pending requests by id (xmpp.js internal; used by the stream-management counter fix). */
-    handlers?: Map<string, unknown>;
-  };
+  iqCaller: { request(stanza: XmlElement, timeout?: number): Promise<XmlElement> };
   /** XEP-0198 state (xmpp.js internal; used by the counter fix). */
   streamManagement?: { enabled: boolean; inbound: number };
   prependListener?(event: string, listener: (...args: any[]) => void): unknown;
