@@ -359,6 +359,9 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   #wire(): void {
     const { xmpp } = this;
     xmpp.on("online", () => void this.#beginSession());
+    // XEP-0198 resumption: the same session goes on, nothing was lost, so no re-fetch (xmpp.js
+    // emits no "online" for it).
+    xmpp.streamManagement?.on?.("resumed", () => this.#onResumed());
     xmpp.on("offline", () => this.#onDown());
     xmpp.on("disconnect", () => this.#onDown());
     xmpp.on("connect", () => {
@@ -414,6 +417,14 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       if (waiters.length > 0) for (const waiter of waiters) waiter.reject(error);
       else this.#reportError(error);
     }
+  }
+
+  #onResumed(): void {
+    if (this.#state === "stopped" || this.#sessionReady) return;
+    this.#sessionReady = true;
+    this.#store.setReady(true);
+    this.emit("online", this.jid ?? "");
+    this.#replyToPending();
   }
 
   #onDown(): void {

@@ -58,7 +58,11 @@ export interface XmppClientLike {
   };
   iqCaller: { request(stanza: XmlElement, timeout?: number): Promise<XmlElement> };
   /** XEP-0198 state (xmpp.js internal; used by the counter fix). */
-  streamManagement?: { enabled: boolean; inbound: number };
+  streamManagement?: {
+    enabled: boolean;
+    inbound: number;
+    on?(event: "resumed", listener: () => void): unknown;
+  };
   prependListener?(event: string, listener: (...args: any[]) => void): unknown;
   iqCallee: {
     set(ns: string, name: string, handler: (ctx: IncomingContext) => unknown): void;

@@ -1,0 +1,62 @@
+// A connection that drops under the client: XEP-0198 resumption keeps the session; a fresh
+// session re-fetches the roster (RFC 6121 §2.2) and gets pending requests re-delivered (§3.1.3)
+// without duplicating them. Real Prosody; the socket is destroyed without a clean close.
+import { describe, expect, it } from "vitest";
+import type { PresenceClient } from "../../src/index.js";
+import { freshAccounts, localRoster, online, record, serverRoster, stateIn } from "../support/server.js";
+
+function dropSocket(client: PresenceClient): void {
+  (client.xmpp.socket as { destroy(): void }).destroy();
+}
+
+describe("reconnect on Prosody", () => {
+  it("XEP-0198 resume after a dropped socket: roster kept, no re-fetch, the handshake goes on", async () => {
+    const [a, b] = await freshAccounts(2, "resume");
+    const alice = await online(a!, { autoReply: "all" });
+    const bob = await online(b!);
+    await bob.subscribe(a!.jid);
+    await expect.poll(() => stateIn(bob, a!.jid)).toBe("To");
+    const aliceSaw: string[] = [];
+    alice.on("offline", () => aliceSaw.push("offline"));
+    alice.on("online", () => aliceSaw.push("online"));
+    const sentBefore: string[] = [];
+    alice.xmpp.on("send", (el: { name: string; getChild(n: string, ns: string): unknown }) => {
+      if (el.name === "iq" && el.getChild("query", "jabber:iq:roster")) sentBefore.push("roster-get");
+    });
+
+    dropSocket(alice);
+    await expect.poll(() => aliceSaw, { timeout: 10_000 }).toEqual(["offline", "online"]);
+    expect(alice.online).toBe(true);
+    expect(sentBefore).toEqual([]); // resumed: nothing to fetch again
+    expect(stateIn(alice, b!.jid)).toBe("From");
+
+    await alice.subscribe(b!.jid);
+    await bob.approve(a!.jid).catch(() => undefined);
+    await expect.poll(() => bob.roster.getSnapshot().requests.size).toBe(0);
+    await expect.poll(() => stateIn(alice, b!.jid)).toBe("Both");
+    expect(localRoster(alice)).toEqual(await serverRoster(alice));
+  });
+
+  it("§2.2 a new session after a failed resume re-fetches the roster and keeps one copy of each pending request", async () => {
+    const [a, b] = await freshAccounts(2, "newsession");
+    const alice = await online(a!);
+    const bob = await online(b!);
+    const bobSaw = record(bob);
+    await alice.subscribe(b!.jid);
+    await expect.poll(() => bob.roster.getSnapshot().requests.size).toBe(1);
+    const onlineAgain = new Promise<void>((resolve) => bob.once("online", () => resolve()));
+
+    // Forget the resumption id so xmpp.js starts a new session, as after a server restart.
+    (bob.xmpp.streamManagement as unknown as { id: string }).id = "";
+    dropSocket(bob);
+    await onlineAgain;
+    expect(bob.roster.getSnapshot().ready).toBe(true);
+    // The server re-delivers the request at the new initial presence; it stays one request.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bob.roster.getSnapshot().requests.size).toBe(1);
+    expect(bobSaw["subscription:request"]).toHaveLength(1);
+    await bob.approve(a!.jid);
+    await expect.poll(() => stateIn(alice, b!.jid)).toBe("To");
+    expect(localRoster(bob)).toEqual(await serverRoster(bob));
+  });
+});
