@@ -7,7 +7,8 @@ import { PresenceError, PresenceErrorCode } from "./errors.js";
 import type { ClientEvents } from "./events.js";
 import { bareKeyOf, toBareJid } from "./jid.js";
 import { NS_ROSTER, parsePushItem, parseRosterQuery, rosterGetQuery } from "./roster/codec.js";
-import { hasFrom, hasTo, type RosterItem } from "./roster/model.js";
+import { createRosterEditor, type RosterEditor } from "./roster/editor.js";
+import { hasFrom, hasTo } from "./roster/model.js";
 import { RosterStoreImpl, type ItemChange, type RosterStore, type SubscriptionRequest } from "./roster/store.js";
 import { installStreamManagementCounter } from "./sm-counter.js";
 import { NoticePairing } from "./subscription/notices.js";
@@ -25,6 +26,9 @@ const NS_PREAPPROVAL = "urn:xmpp:features:pre-approval";
 const NS_ROSTERVER = "urn:xmpp:features:rosterver";
 /** Requester-supplied status text is untrusted: cap it (rfc6121-client S-23). */
 const MAX_STATUS_LENGTH = 1024;
+
+/** The roster: the observable store plus the editing verbs (RFC 6121 §2). */
+export type Roster = RosterStore & RosterEditor;
 
 /** Options to connect with credentials. */
 export interface ConnectOptions {
@@ -97,8 +101,8 @@ function errorReply(type: string, condition: string): XmlElement {
 export class PresenceClient extends EventEmitter<ClientEvents> {
   /** The underlying xmpp.js client, for what this SDK does not cover (messages, other IQs). */
   readonly xmpp: XmppClientLike;
-  /** The observable roster. */
-  readonly roster: RosterStore;
+  /** The roster: observable (`getSnapshot`, `subscribe`, `listen`, `get`) and editable (`add`, `update`, `remove`, groups). */
+  readonly roster: Roster;
 
   readonly #store: RosterStoreImpl;
   readonly #pairing = new NoticePairing();
@@ -123,7 +127,21 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     this.#policy = policy;
     this.xmpp = "xmpp" in options ? options.xmpp : createXmppClient(checkConnectOptions(options));
     this.#store = new RosterStoreImpl(bareKeyOf, (error) => this.#reportError(error));
-    this.roster = this.#store;
+    const store = this.#store;
+    const editor = createRosterEditor({
+      store,
+      contactJid: (input) => this.#contactJid(input),
+      requireOnline: () => this.#requireOnline(),
+      request: (iq) => this.#request(iq),
+      sendPresence: (to, type) => this.#sendPresence(to, type),
+    });
+    this.roster = Object.freeze({
+      getSnapshot: store.getSnapshot,
+      subscribe: store.subscribe,
+      listen: store.listen,
+      get: store.get,
+      ...editor,
+    });
     this.#wire();
   }
 
@@ -438,20 +456,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
 
   // RFC 6121 §2.1.3–§2.1.4: roster get; the result replaces the local roster.
   async #fetchRoster(session: number): Promise<void> {
-    const request = xml("iq", { type: "get", id: newId() }, rosterGetQuery());
-    let reply: XmlElement;
-    try {
-      reply = await this.xmpp.iqCaller.request(request);
-    } catch (cause) {
-      throw new PresenceError(PresenceErrorCode.StanzaError, `Roster request failed: ${describe(cause)}`, {
-        cause,
-        condition: (cause as { condition?: string }).condition ?? "undefined-condition",
-      });
-    }
-    // @xmpp/iq matches replies by id only; only our server may answer (rfc6121-client SEC-02).
-    if (!this.#fromOwnAccount(reply.attrs["from"])) {
-      throw new PresenceError(PresenceErrorCode.SpoofedReply, `Roster result from ${reply.attrs["from"]} refused`);
-    }
+    const reply = await this.#request(xml("iq", { type: "get", id: newId() }, rosterGetQuery()));
     if (session !== this.#sessionId) return;
     const query = reply.getChild("query", NS_ROSTER);
     // §2.6.3: a result without <query/> means "your cached version is current".
@@ -625,6 +630,25 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     if (from === undefined) return true;
     const own = bareKeyOf(this.xmpp.jid?.toString());
     return own !== undefined && bareKeyOf(from) === own;
+  }
+
+  // An IQ to our own server. @xmpp/iq matches replies by id only, so the sender is checked here
+  // (only our account may answer: rfc6121-client SEC-02), and stanza errors become PresenceErrors.
+  async #request(iq: XmlElement): Promise<XmlElement> {
+    let reply: XmlElement;
+    try {
+      reply = await this.xmpp.iqCaller.request(iq);
+    } catch (cause) {
+      const condition = (cause as { condition?: unknown }).condition;
+      throw new PresenceError(PresenceErrorCode.StanzaError, `Request failed: ${describe(cause)}`, {
+        cause,
+        condition: typeof condition === "string" ? condition : "undefined-condition",
+      });
+    }
+    if (!this.#fromOwnAccount(reply.attrs["from"])) {
+      throw new PresenceError(PresenceErrorCode.SpoofedReply, `Reply from ${reply.attrs["from"]} refused`);
+    }
+    return reply;
   }
 
   #requireOnline(): void {

@@ -10,6 +10,7 @@ export {
   type ApproveOptions,
   type ConnectOptions,
   type PresenceClientOptions,
+  type Roster,
   type SubscribeOptions,
   type WrapOptions,
 } from "./client.js";
@@ -29,6 +30,7 @@ export {
   type SubscriptionFacts,
   type Transition,
 } from "./roster/model.js";
+export type { RosterEditor, RosterGroups, RosterItemFields } from "./roster/editor.js";
 export type {
   ItemChange,
   RosterListener,
