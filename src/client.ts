@@ -3,6 +3,7 @@
  * handshake verbs (§3), wired to the roster store and the auto-reply policy.
  */
 import { EventEmitter } from "eventemitter3";
+import { Blocking, NS_BLOCKING } from "./blocking.js";
 import { PresenceError, PresenceErrorCode } from "./errors.js";
 import type { ClientEvents } from "./events.js";
 import { bareKeyOf, toBareJid } from "./jid.js";
@@ -66,6 +67,12 @@ export interface SubscribeOptions {
   status?: string;
 }
 
+/** Options of {@link PresenceClient.deny}. */
+export interface DenyOptions {
+  /** Also block the requester (XEP-0191), so the server stops re-delivering their requests. */
+  block?: boolean;
+}
+
 /** Options of {@link PresenceClient.approve}. */
 export interface ApproveOptions {
   /** Also ask for their presence, making the subscription mutual (skipped if already subscribed or asked). */
@@ -106,6 +113,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
 
   readonly #store: RosterStoreImpl;
   readonly #pairing = new NoticePairing();
+  readonly #blocking: Blocking;
   #policy: AutoReplyPolicy;
   #replying = new Set<string>();
   #features = { preApproval: false, rosterVersioning: false };
@@ -135,6 +143,12 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       request: (iq) => this.#request(iq),
       sendPresence: (to, type) => this.#sendPresence(to, type),
     });
+    this.#blocking = new Blocking({
+      store,
+      request: (iq) => this.#request(iq),
+      contactJid: (input) => this.#contactJid(input),
+      requireOnline: () => this.#requireOnline(),
+    });
     this.roster = Object.freeze({
       getSnapshot: store.getSnapshot,
       subscribe: store.subscribe,
@@ -158,6 +172,11 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   /** Whether the server advertised roster versioning (`urn:xmpp:features:rosterver`, RFC 6121 §2.6). */
   get supportsRosterVersioning(): boolean {
     return this.#features.rosterVersioning;
+  }
+
+  /** Whether the server supports blocking (XEP-0191); known once a session is up. */
+  get supportsBlocking(): boolean {
+    return this.#blocking.supported;
   }
 
   /** Whether a session is up (after `start()` resolved, until the connection drops). */
@@ -286,9 +305,12 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
    * await client.deny("spammer@example.net");
    * ```
    */
-  async deny(jid: string): Promise<void> {
+  async deny(jid: string, options: DenyOptions = {}): Promise<void> {
     const to = this.#contactJid(jid);
     this.#requireOnline();
+    if (options.block && !this.#blocking.supported) {
+      throw new PresenceError(PresenceErrorCode.FeatureNotSupported, "The server does not support blocking (XEP-0191)", { jid: to });
+    }
     const item = this.#store.item(to);
     if (this.#store.request(to) === undefined && hasFrom(item?.subscription ?? "none")) {
       throw new PresenceError(
@@ -299,6 +321,33 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     }
     await this.#sendPresence(to, "unsubscribed");
     this.#store.removeRequest(to);
+    if (options.block) await this.#blocking.block(to);
+  }
+
+  /**
+   * Blocks JIDs (XEP-0191 §3.3): the server then drops everything they send us, requests included,
+   * and they see us offline. Resolves once the server confirmed; `roster.getSnapshot().blocked`
+   * shows them. Rejects with `feature-not-supported` on a server without blocking.
+   *
+   * @example
+   * ```ts
+   * await client.block("spammer@example.net");
+   * ```
+   */
+  async block(...jids: string[]): Promise<void> {
+    await this.#blocking.block(...jids);
+  }
+
+  /**
+   * Unblocks JIDs (XEP-0191 §3.4).
+   *
+   * @example
+   * ```ts
+   * await client.unblock("friend@example.net");
+   * ```
+   */
+  async unblock(...jids: string[]): Promise<void> {
+    await this.#blocking.unblock(...jids);
   }
 
   /**
@@ -403,6 +452,14 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     feature("ver", NS_ROSTERVER, "rosterVersioning");
 
     xmpp.iqCallee.set(NS_ROSTER, "query", (ctx) => this.#onRosterPush(ctx));
+    // XEP-0191 §3.3–3.4 pushes: only from our own account, like roster pushes.
+    for (const name of ["block", "unblock"]) {
+      xmpp.iqCallee.set(NS_BLOCKING, name, (ctx) => {
+        const from = ctx.stanza.attrs["from"];
+        if (!this.#fromOwnBareJid(from)) return undefined; // → service-unavailable
+        return this.#blocking.onPush(ctx) || undefined;
+      });
+    }
     xmpp.middleware.use((ctx, next) => {
       if (ctx.stanza.name === "presence") {
         try {
@@ -420,7 +477,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     const session = ++this.#sessionId;
     this.#pairing.clear();
     try {
-      await this.#fetchRoster(session);
+      await Promise.all([this.#fetchRoster(session), this.#blocking.fetch()]);
       if (session !== this.#sessionId) return;
       // §4.2: initial presence only after the roster, so the requests it triggers find it.
       await this.xmpp.send(xml("presence", {}));
@@ -586,6 +643,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   #replyTo(jid: string): void {
     const request = this.#store.request(jid);
     if (request === undefined || this.#policy === "manual" || this.#replying.has(jid)) return;
+    if (this.#store.isBlocked(jid)) return; // never answer a blocked JID automatically
     if (this.xmpp.status !== "online") return; // answered when the session is back (#beginSession)
     const policy = this.#policy;
     this.#replying.add(jid);

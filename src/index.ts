@@ -9,6 +9,7 @@ export {
   PresenceClient,
   type ApproveOptions,
   type ConnectOptions,
+  type DenyOptions,
   type PresenceClientOptions,
   type Roster,
   type SubscribeOptions,

@@ -26,6 +26,8 @@ export interface RosterSnapshot {
   readonly entries: ReadonlyMap<string, RosterEntry>;
   /** Pending-in requests by normalised bare JID, including from JIDs not in the roster. */
   readonly requests: ReadonlyMap<string, SubscriptionRequest>;
+  /** JIDs on our blocklist (XEP-0191), when the server supports blocking. */
+  readonly blocked: ReadonlySet<string>;
 }
 
 /** A listener of the roster store. */
@@ -58,6 +60,7 @@ export class RosterStoreImpl implements RosterStore {
   #items = new Map<string, RosterItem>();
   #requests = new Map<string, SubscriptionRequest>();
   #entries = new Map<string, RosterEntry>();
+  #blocked = new Set<string>();
   #ready = false;
   #version: string | undefined;
   #snapshot: RosterSnapshot | undefined;
@@ -77,6 +80,7 @@ export class RosterStoreImpl implements RosterStore {
         ...(this.#version === undefined ? {} : { version: this.#version }),
         entries: new Map(this.#entries),
         requests: new Map(this.#requests),
+        blocked: new Set(this.#blocked),
       };
       this.#snapshot = Object.freeze(snapshot);
     }
@@ -172,6 +176,24 @@ export class RosterStoreImpl implements RosterStore {
       this.#refreshEntry(jid);
     });
     return request;
+  }
+
+  /** Replaces the blocklist (XEP-0191 §3.2), or adds/removes JIDs from it (§3.3–§3.4 pushes). */
+  updateBlocked(change: { replace?: readonly string[]; add?: readonly string[]; remove?: readonly string[] | "all" }): void {
+    this.batch(() => {
+      const next = new Set(change.replace ?? this.#blocked);
+      for (const jid of change.add ?? []) next.add(jid);
+      if (change.remove === "all") next.clear();
+      else for (const jid of change.remove ?? []) next.delete(jid);
+      if (next.size === this.#blocked.size && [...next].every((jid) => this.#blocked.has(jid))) return;
+      this.#blocked = next;
+      this.#touch();
+    });
+  }
+
+  /** Whether a JID is blocked. */
+  isBlocked(jid: string): boolean {
+    return this.#blocked.has(jid);
   }
 
   /** Marks the roster as not (yet) reflecting the server, e.g. while reconnecting. */

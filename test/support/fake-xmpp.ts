@@ -36,12 +36,36 @@ export class FakeXmpp extends EventEmitter implements XmppClientLike {
   readonly iqCallee = {
     set: (ns: string, name: string, handler: CalleeHandler) => void this.#callee.set(`${ns} ${name}`, handler),
   };
+  /** The XEP-0191 requests the SDK made. */
+  readonly blockingRequests: XmlElement[] = [];
+  /** The blocklist the fake server answers with; `undefined`: the server has no XEP-0191. */
+  blocklist: string[] | undefined = undefined;
+
   readonly iqCaller = {
     request: (stanza: XmlElement): Promise<XmlElement> => {
+      const blocking = stanza.getChildElements()[0];
+      // Blocking IQs are answered by the fake itself and kept apart, so `sent` shows the rest.
+      if (blocking?.attrs["xmlns"] === "urn:xmpp:blocking") {
+        this.blockingRequests.push(stanza);
+        return this.#answerBlocking(stanza, blocking);
+      }
       this.sent.push(stanza);
       return new Promise<XmlElement>((resolve, reject) => this.#pending.set(stanza.attrs["id"] ?? "", { resolve, reject }));
     },
   };
+
+  #answerBlocking(stanza: XmlElement, child: XmlElement): Promise<XmlElement> {
+    if (this.blocklist === undefined) {
+      return Promise.reject(Object.assign(new Error("service-unavailable"), { condition: "service-unavailable" }));
+    }
+    if (child.name === "blocklist") {
+      const items = this.blocklist.map((jid) => `<item jid="${jid}"/>`).join("");
+      return Promise.resolve(parse(`<iq type="result" id="${stanza.attrs["id"]}"><blocklist xmlns="urn:xmpp:blocking">${items}</blocklist></iq>`));
+    }
+    const jids = child.getChildren("item").map((item) => item.attrs["jid"] ?? "");
+    this.blocklist = child.name === "block" ? [...this.blocklist, ...jids] : this.blocklist.filter((j) => !jids.includes(j));
+    return Promise.resolve(parse(`<iq type="result" id="${stanza.attrs["id"]}"/>`));
+  }
 
   async start(): Promise<void> {
     this.status = "online";

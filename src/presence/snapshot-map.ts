@@ -1,0 +1,162 @@
+/**
+ * Immutable map snapshots that cost O(changes), not O(size), to take. A presence flood over
+ * thousands of contacts notifies listeners once per stanza, and each notification hands out a
+ * snapshot; copying a 10 000-entry `Map` per stanza would make the flood quadratic.
+ *
+ * Snapshots of one "epoch" share a base `Map` (never changed) and a version history per changed
+ * key (append-only); a snapshot is the base plus the versions up to its sequence number. When
+ * the history outgrows the live map, the next snapshot starts a new epoch from a copy of the
+ * live map, so the copying costs O(1) per change, amortised. Old snapshots keep their epoch.
+ */
+
+const DELETED: unique symbol = Symbol("deleted");
+
+interface Version<V> {
+  readonly seq: number;
+  readonly value: V | typeof DELETED;
+}
+
+interface Epoch<K, V> {
+  /** The entries when the epoch began; never changed. */
+  readonly base: ReadonlyMap<K, V>;
+  /** Changes since, per key, in ascending `seq`; only ever appended to. */
+  readonly history: Map<K, Version<V>[]>;
+}
+
+/**
+ * A read-only map that never changes. Iteration yields the entries that existed when the
+ * epoch began, then those added since; do not rely on the order.
+ */
+export class SnapshotMap<K, V> implements ReadonlyMap<K, V> {
+  readonly #epoch: Epoch<K, V>;
+  readonly #seq: number;
+  /** The number of entries. */
+  readonly size: number;
+
+  /** Built by {@link SnapshotMapWriter}; `size` must match what the epoch holds at `seq`. */
+  constructor(epoch: Epoch<K, V>, seq: number, size: number) {
+    this.#epoch = epoch;
+    this.#seq = seq;
+    this.size = size;
+    Object.freeze(this);
+  }
+
+  get(key: K): V | undefined {
+    const value = this.#lookup(key);
+    return value === DELETED ? undefined : value;
+  }
+
+  has(key: K): boolean {
+    const version = versionAt(this.#epoch.history.get(key), this.#seq);
+    return version === undefined ? this.#epoch.base.has(key) : version.value !== DELETED;
+  }
+
+  *entries(): MapIterator<[K, V]> {
+    const { base, history } = this.#epoch;
+    for (const [key, value] of base) {
+      const version = versionAt(history.get(key), this.#seq);
+      if (version === undefined) yield [key, value];
+      else if (version.value !== DELETED) yield [key, version.value];
+    }
+    for (const [key, versions] of history) {
+      if (base.has(key)) continue;
+      const version = versionAt(versions, this.#seq);
+      if (version !== undefined && version.value !== DELETED) yield [key, version.value];
+    }
+  }
+
+  *keys(): MapIterator<K> {
+    for (const [key] of this.entries()) yield key;
+  }
+
+  *values(): MapIterator<V> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "SnapshotMap";
+  }
+
+  #lookup(key: K): V | typeof DELETED | undefined {
+    const version = versionAt(this.#epoch.history.get(key), this.#seq);
+    return version === undefined ? this.#epoch.base.get(key) : version.value;
+  }
+}
+
+/** The last version at or before `seq` (usually the last one; else a binary search). */
+function versionAt<V>(versions: readonly Version<V>[] | undefined, seq: number): Version<V> | undefined {
+  if (versions === undefined) return undefined;
+  const last = versions[versions.length - 1];
+  if (last === undefined || last.seq <= seq) return last;
+  let low = 0; // invariant: the answer's index is below `high`, and versions[low - 1].seq <= seq
+  let high = versions.length - 1;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((versions[mid] as Version<V>).seq <= seq) low = mid + 1;
+    else high = mid;
+  }
+  return low === 0 ? undefined : versions[low - 1];
+}
+
+/**
+ * Publishes snapshots of a live `Map` that its owner mutates: call {@link mark} with every key
+ * set or deleted (or {@link markAll}), and {@link snapshot} returns the same `SnapshotMap` until
+ * something was marked.
+ */
+export class SnapshotMapWriter<K, V> {
+  #epoch: Epoch<K, V> = { base: new Map(), history: new Map() };
+  #seq = 0;
+  #versions = 0;
+  #current: SnapshotMap<K, V> = new SnapshotMap(this.#epoch, 0, 0);
+  #dirty = new Set<K>();
+  #all = false;
+
+  constructor(private readonly live: ReadonlyMap<K, V>) {}
+
+  /** Notes that the live value of `key` may have changed. */
+  mark(key: K): void {
+    if (!this.#all) this.#dirty.add(key);
+  }
+
+  /** Notes that anything may have changed (the next snapshot copies the live map). */
+  markAll(): void {
+    this.#all = true;
+    this.#dirty.clear();
+  }
+
+  /** An immutable copy of the live map as it is now. */
+  snapshot(): SnapshotMap<K, V> {
+    if (!this.#all && this.#dirty.size === 0) return this.#current;
+    if (this.#all || this.#versions + this.#dirty.size > Math.max(64, this.live.size)) {
+      this.#epoch = { base: new Map(this.live), history: new Map() };
+      this.#seq = 0;
+      this.#versions = 0;
+    } else {
+      const seq = this.#seq + 1;
+      const { base, history } = this.#epoch;
+      for (const key of this.#dirty) {
+        const value = this.live.has(key) ? (this.live.get(key) as V) : DELETED;
+        const versions = history.get(key);
+        const last = versions?.[versions.length - 1];
+        const previous = last !== undefined ? last.value : base.has(key) ? (base.get(key) as V) : DELETED;
+        if (Object.is(previous, value)) continue;
+        if (versions === undefined) history.set(key, [{ seq, value }]);
+        else versions.push({ seq, value });
+        this.#versions++;
+      }
+      this.#seq = seq;
+    }
+    this.#current = new SnapshotMap(this.#epoch, this.#seq, this.live.size);
+    this.#dirty.clear();
+    this.#all = false;
+    return this.#current;
+  }
+}

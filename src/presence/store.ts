@@ -1,0 +1,371 @@
+/**
+ * The observable presence of roster contacts, of other entities we talk to, and of our own
+ * other resources, per resource. Same store contract as the roster store: `getSnapshot` returns
+ * the same frozen object until something changes, `subscribe` calls at once and on change,
+ * `listen` only on change, and every method is an arrow property, so
+ * `useSyncExternalStore(presence.listen, presence.getSnapshot)` works.
+ *
+ * Each stanza costs O(resources of that entity), not O(contacts): per-entity records are
+ * replaced only when they change (so unchanged ones stay identical across snapshots), and the
+ * snapshot maps are {@link SnapshotMap}s that share structure with the previous snapshot.
+ */
+import { PresenceError, PresenceErrorCode } from "../errors.js";
+import { bareKeyOf } from "../jid.js";
+import { bestResource, type ParsedPresence, type ResourcePresence } from "./model.js";
+import { SnapshotMapWriter } from "./snapshot-map.js";
+
+/**
+ * Where a presence belongs, as the client decides it: a roster contact, another entity
+ * (directed presence, a conversation partner: RFC 6121 §4.2.4 / rfc6121-client P-03), or one
+ * of our own resources (§4.2.2, P-02).
+ */
+export const PresenceKind = {
+  Contact: "contact",
+  Other: "other",
+  Own: "own",
+} as const;
+/** One of the {@link PresenceKind} values. */
+export type PresenceKind = (typeof PresenceKind)[keyof typeof PresenceKind];
+
+/**
+ * What we know of one entity's presence. An entity we have heard nothing from has no record
+ * at all ("unknown"); a record with no resources means it told us it is offline.
+ */
+export interface ContactPresence {
+  /** Normalised bare JID. */
+  readonly jid: string;
+  /** Its available resources by resourcepart (`""` for presence from the bare JID). */
+  readonly resources: ReadonlyMap<string, ResourcePresence>;
+  /** The resource {@link bestResource} picks; absent when none is available. */
+  readonly best?: ResourcePresence;
+  /** True when at least one resource is available. */
+  readonly available: boolean;
+}
+
+/**
+ * An immutable view of all presence at one moment. `contacts` and `others` are read-only maps
+ * that share structure between snapshots (not `Map` instances: copy with `new Map(...)` when a
+ * real one is needed); their iteration order carries no meaning.
+ */
+export interface PresenceSnapshot {
+  /** Roster contacts by normalised bare JID. */
+  readonly contacts: ReadonlyMap<string, ContactPresence>;
+  /**
+   * Entities outside the roster by normalised bare JID, at most `maxOthers` of them: the least
+   * recently updated is forgotten first.
+   */
+  readonly others: ReadonlyMap<string, ContactPresence>;
+  /** Our own other resources by resourcepart (RFC 6121 §4.2.2: the server reflects our presence). */
+  readonly own: ReadonlyMap<string, ResourcePresence>;
+}
+
+/** A listener of the presence store. */
+export type PresenceListener = (snapshot: PresenceSnapshot) => void;
+
+/**
+ * The read side of presence, as the app sees it.
+ *
+ * @example
+ * ```tsx
+ * const snapshot = useSyncExternalStore(client.presence.listen, client.presence.getSnapshot);
+ * const bob = snapshot.contacts.get("bob@example.com");
+ * bob?.available ? bob.best?.show : "offline";
+ * ```
+ */
+export interface PresenceStore {
+  /** The current snapshot; the same object until something changes. */
+  readonly getSnapshot: () => PresenceSnapshot;
+  /** Calls `listener` now and after every change; returns the function that stops it. */
+  readonly subscribe: (listener: PresenceListener) => () => void;
+  /** Calls `listener` after every change (not now); returns the function that stops it. */
+  readonly listen: (listener: PresenceListener) => () => void;
+  /**
+   * The available resources of a contact or other entity (JID in any form; compared in
+   * normalised bare form): an empty map when it said it is offline, `undefined` when unknown.
+   */
+  readonly get: (jid: string) => ReadonlyMap<string, ResourcePresence> | undefined;
+  /** The best resource ({@link bestResource}) of a contact or other entity, or `undefined`. */
+  readonly best: (jid: string) => ResourcePresence | undefined;
+}
+
+/** Options of {@link PresenceStoreImpl}. */
+export interface PresenceStoreOptions {
+  /** How many non-roster entities to remember (least recently updated go first; 0 keeps none). Default 500. */
+  maxOthers?: number;
+  /** Receives errors thrown by listeners (they never stop the others). Default: `console.error`. */
+  onListenerError?: (error: unknown) => void;
+}
+
+/** The default of {@link PresenceStoreOptions.maxOthers}. */
+export const DEFAULT_MAX_OTHERS = 500;
+
+const NO_RESOURCES: ReadonlyMap<string, ResourcePresence> = new Map();
+
+/**
+ * The store with its write side, used by the client only. Write methods return whether
+ * anything changed; listeners hear of it once per write (or once per {@link batch}).
+ */
+export class PresenceStoreImpl implements PresenceStore {
+  // Records are frozen and replaced on change; `#others` is kept in least-recently-updated
+  // order (Map insertion order, re-inserted on update) so eviction is O(1).
+  readonly #contacts = new Map<string, ContactPresence>();
+  readonly #others = new Map<string, ContactPresence>();
+  #own: ReadonlyMap<string, ResourcePresence> = NO_RESOURCES;
+  readonly #contactsOut = new SnapshotMapWriter(this.#contacts);
+  readonly #othersOut = new SnapshotMapWriter(this.#others);
+  readonly #maxOthers: number;
+  readonly #onListenerError: (error: unknown) => void;
+  #snapshot: PresenceSnapshot | undefined;
+  #listeners = new Set<PresenceListener>();
+  #depth = 0;
+  #changed = false;
+
+  constructor(options: PresenceStoreOptions = {}) {
+    const { maxOthers = DEFAULT_MAX_OTHERS, onListenerError = (error) => console.error(error) } = options;
+    if (!Number.isSafeInteger(maxOthers) || maxOthers < 0) {
+      throw new PresenceError(PresenceErrorCode.InvalidArgument, `maxOthers must be a non-negative integer, not ${maxOthers}`);
+    }
+    this.#maxOthers = maxOthers;
+    this.#onListenerError = onListenerError;
+  }
+
+  readonly getSnapshot = (): PresenceSnapshot => {
+    this.#snapshot ??= Object.freeze({
+      contacts: this.#contactsOut.snapshot(),
+      others: this.#othersOut.snapshot(),
+      own: this.#own,
+    });
+    return this.#snapshot;
+  };
+
+  readonly listen = (listener: PresenceListener): (() => void) => {
+    // A wrapper per call, so the same function can listen twice and be removed once.
+    const wrapped: PresenceListener = (snapshot) => listener(snapshot);
+    this.#listeners.add(wrapped);
+    return () => void this.#listeners.delete(wrapped);
+  };
+
+  readonly subscribe = (listener: PresenceListener): (() => void) => {
+    const stop = this.listen(listener);
+    this.#call(listener, this.getSnapshot());
+    return stop;
+  };
+
+  readonly get = (jid: string): ReadonlyMap<string, ResourcePresence> | undefined => this.#find(jid)?.resources;
+
+  readonly best = (jid: string): ResourcePresence | undefined => this.#find(jid)?.best;
+
+  /** Runs `fn` and notifies listeners once if anything changed. Nested calls notify once. */
+  batch<T>(fn: () => T): T {
+    this.#depth++;
+    try {
+      return fn();
+    } finally {
+      this.#depth--;
+      if (this.#depth === 0 && this.#changed) {
+        this.#changed = false;
+        // Without listeners, the snapshot waits for the next getSnapshot().
+        if (this.#listeners.size > 0) {
+          const snapshot = this.getSnapshot();
+          for (const listener of [...this.#listeners]) this.#call(listener, snapshot);
+        }
+      }
+    }
+  }
+
+  /**
+   * Applies one parsed presence (RFC 6121 §4.4.2, §4.5.2) to a contact, another entity or our
+   * own resources, as the client classified it. An `available` presence sets that resource; an
+   * `unavailable` one from a full JID removes that resource; an `unavailable` from a *bare* JID
+   * removes all the entity's resources (§4.5.4, P-07). A presence that repeats the resource's
+   * show, status and priority changes nothing (XEP-0198 replays are idempotent, P-14).
+   *
+   * The store applies whatever it is given: the client must itself drop the bare-JID
+   * `unavailable` a server may send to acknowledge our `subscribe` (§3.1.3 #3; Prosody does),
+   * which is not presence information (S-06).
+   *
+   * A contact or other entity moves to `kind` if it was recorded under the other kind.
+   */
+  apply(parsed: ParsedPresence, kind: PresenceKind): boolean {
+    if (kind === PresenceKind.Own) {
+      const next = nextResources(this.#own, parsed);
+      if (next === this.#own) return false;
+      return this.batch(() => {
+        this.#own = next;
+        this.#touch();
+        return true;
+      });
+    }
+    const key = parsed.bare;
+    if (kind === PresenceKind.Other && this.#maxOthers === 0) return this.clearContact(key); // nothing kept
+    const here = kind === PresenceKind.Contact ? this.#contacts : this.#others;
+    const there = kind === PresenceKind.Contact ? this.#others : this.#contacts;
+    const moving = here.has(key) ? undefined : there.get(key);
+    const before = here.get(key) ?? moving;
+    const resources = nextResources(before?.resources, parsed);
+    if (moving === undefined && before !== undefined && resources === before.resources) {
+      if (kind === PresenceKind.Other) this.#setOther(key, before); // still counts as recent use
+      return false;
+    }
+    return this.batch(() => {
+      if (moving !== undefined) this.#delete(key, there);
+      const record = before !== undefined && resources === before.resources ? before : contactPresence(key, resources);
+      if (kind === PresenceKind.Contact) this.#setContact(key, record);
+      else this.#setOther(key, record);
+      this.#touch();
+      return true;
+    });
+  }
+
+  /**
+   * Forgets a contact's (or other entity's) presence at once: after we send `unsubscribe`, or
+   * get the push it causes, all presence from them is "null and void" (RFC 6121 §3.3.3, S-17).
+   * Its state becomes unknown, not offline.
+   */
+  clearContact(jid: string): boolean {
+    const key = this.#key(jid);
+    if (key === undefined) return false;
+    return this.batch(() => {
+      const removed = this.#delete(key, this.#contacts) || this.#delete(key, this.#others);
+      if (removed) this.#touch();
+      return removed;
+    });
+  }
+
+  /**
+   * Forgets all presence, our own resources' included, notifying listeners once: when the
+   * session ends without resumption, or after we sent `unavailable` (P-13). Everyone is
+   * unknown, so unavailable, until the next session's presence arrives.
+   */
+  clearAll(): boolean {
+    if (this.#contacts.size === 0 && this.#others.size === 0 && this.#own.size === 0) return false;
+    return this.batch(() => {
+      this.#contacts.clear();
+      this.#others.clear();
+      this.#own = NO_RESOURCES;
+      this.#contactsOut.markAll();
+      this.#othersOut.markAll();
+      this.#touch();
+      return true;
+    });
+  }
+
+  /** Moves an entity's presence from "others" to "contacts" when it enters the roster. */
+  promote(jid: string): boolean {
+    const key = this.#key(jid);
+    const record = key === undefined ? undefined : this.#others.get(key);
+    if (key === undefined || record === undefined) return false;
+    return this.batch(() => {
+      this.#delete(key, this.#others);
+      this.#setContact(key, record);
+      this.#touch();
+      return true;
+    });
+  }
+
+  /**
+   * Moves a contact's presence to "others" (as the most recently updated) when it leaves the
+   * roster; the oldest other entity may be forgotten to make room.
+   */
+  demote(jid: string): boolean {
+    const key = this.#key(jid);
+    const record = key === undefined ? undefined : this.#contacts.get(key);
+    if (key === undefined || record === undefined) return false;
+    return this.batch(() => {
+      this.#delete(key, this.#contacts);
+      this.#setOther(key, record);
+      this.#touch();
+      return true;
+    });
+  }
+
+  #find(jid: string): ContactPresence | undefined {
+    // Fast path for keys already in normalised form (what snapshots hand out).
+    const direct = this.#contacts.get(jid) ?? this.#others.get(jid);
+    if (direct !== undefined) return direct;
+    const key = bareKeyOf(jid);
+    return key === undefined || key === jid ? undefined : (this.#contacts.get(key) ?? this.#others.get(key));
+  }
+
+  #key(jid: string): string | undefined {
+    return this.#contacts.has(jid) || this.#others.has(jid) ? jid : bareKeyOf(jid);
+  }
+
+  #setContact(key: string, record: ContactPresence): void {
+    this.#contacts.set(key, record);
+    this.#contactsOut.mark(key);
+  }
+
+  #setOther(key: string, record: ContactPresence): void {
+    // Re-insert so Map order stays least-recently-updated first; then evict from the front.
+    const existing = this.#others.get(key);
+    this.#others.delete(key);
+    this.#others.set(key, record);
+    if (existing !== record) this.#othersOut.mark(key);
+    while (this.#others.size > this.#maxOthers) {
+      const oldest = this.#others.keys().next();
+      if (oldest.done) break;
+      this.#delete(oldest.value, this.#others);
+    }
+  }
+
+  #delete(key: string, from: Map<string, ContactPresence>): boolean {
+    if (!from.delete(key)) return false;
+    (from === this.#contacts ? this.#contactsOut : this.#othersOut).mark(key);
+    return true;
+  }
+
+  #touch(): void {
+    this.#snapshot = undefined;
+    this.#changed = true;
+  }
+
+  #call(listener: PresenceListener, snapshot: PresenceSnapshot): void {
+    try {
+      listener(snapshot);
+    } catch (error) {
+      this.#onListenerError(error);
+    }
+  }
+}
+
+/**
+ * The resources after `parsed`, or `current` itself when nothing changes. Never mutates
+ * `current`: maps handed out in records and snapshots stay as they were.
+ */
+function nextResources(
+  current: ReadonlyMap<string, ResourcePresence> | undefined,
+  parsed: ParsedPresence,
+): ReadonlyMap<string, ResourcePresence> {
+  const { resource } = parsed;
+  if (parsed.type === "unavailable") {
+    if (resource === "") return current !== undefined && current.size === 0 ? current : NO_RESOURCES;
+    if (current === undefined) return NO_RESOURCES; // heard from, and offline
+    if (!current.has(resource)) return current;
+    const next = new Map(current);
+    next.delete(resource);
+    return next.size === 0 ? NO_RESOURCES : next;
+  }
+  const existing = current?.get(resource);
+  if (
+    existing !== undefined &&
+    existing.show === parsed.show &&
+    existing.status === parsed.status &&
+    existing.priority === parsed.priority
+  ) {
+    return current as ReadonlyMap<string, ResourcePresence>;
+  }
+  const presence: ResourcePresence = Object.freeze({
+    resource,
+    show: parsed.show,
+    ...(parsed.status === undefined ? {} : { status: parsed.status }),
+    priority: parsed.priority,
+    receivedAt: parsed.receivedAt,
+  });
+  return new Map(current).set(resource, presence);
+}
+
+function contactPresence(jid: string, resources: ReadonlyMap<string, ResourcePresence>): ContactPresence {
+  const best = bestResource(resources.values());
+  return Object.freeze({ jid, resources, ...(best === undefined ? {} : { best }), available: resources.size > 0 });
+}

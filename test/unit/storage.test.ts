@@ -1,0 +1,568 @@
+// Roster-cache storage (RFC 6121 §2.6): one contract suite for every adapter, then what is
+// specific to the file (atomic writes, queue) and to the browser backends.
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { IDBFactory } from "fake-indexeddb";
+import { afterAll, describe, expect, it } from "vitest";
+import { isPresenceError } from "../../src/errors.js";
+import type { RosterItem } from "../../src/roster/model.js";
+import type { SubscriptionRequest } from "../../src/roster/store.js";
+import { fileStorage } from "../../src/storage/file.js";
+import {
+  applyMutation,
+  indexedDbStorage,
+  localStorageStorage,
+  memoryStorage,
+  parseCachedRoster,
+  type CachedRoster,
+  type PreApprovalIntent,
+  type RosterMutation,
+  type RosterStorage,
+  type StorageLike,
+} from "../../src/storage/index.js";
+
+const ALICE = "alice@localhost";
+const ZOE = "zoe@localhost";
+
+const bob: RosterItem = { jid: "bob@localhost", name: "Bob", groups: ["Friends", "Work"], subscription: "to", pendingOut: false, approved: false };
+const carol: RosterItem = { jid: "carol@localhost", groups: [], subscription: "none", pendingOut: true, approved: true };
+const dave: RosterItem = { jid: "dave@localhost", groups: ["Family"], subscription: "both", pendingOut: false, approved: false };
+const request: SubscriptionRequest = { from: "erin@localhost", status: "hi, it's Erin", receivedAt: 1_700_000_000_000 };
+const bareRequest: SubscriptionRequest = { from: "frank@localhost", receivedAt: 1_700_000_000_001 };
+const intent: PreApprovalIntent = { jid: "gina@localhost", createdAt: 1_700_000_000_000, expiresAt: 1_700_086_400_000 };
+const openIntent: PreApprovalIntent = { jid: "hank@localhost", createdAt: 1_700_000_000_002 };
+
+function roster(version: string | undefined, items: RosterItem[], more: Partial<CachedRoster> = {}): CachedRoster {
+  return { version, items, requests: [], preApprovals: [], ...more };
+}
+
+const full = roster("7", [bob, carol], { requests: [request, bareRequest], preApprovals: [intent, openIntent] });
+
+const push = (item: RosterItem | undefined, version: string | undefined, jid = item?.jid ?? "") =>
+  ({ kind: "item", jid, item, version }) as const satisfies RosterMutation;
+
+// ---- backends --------------------------------------------------------------------------------
+
+/** Stored data planted before the storage is created: a string is raw stored text, anything else
+ * is put where a cached roster goes (inside a valid envelope). */
+type Planted = Record<string, unknown>;
+
+interface Backend {
+  name: string;
+  create(planted?: Planted): Promise<RosterStorage>;
+}
+
+const temp = await mkdtemp(join(tmpdir(), "xmpp-presence-storage-"));
+afterAll(() => rm(temp, { recursive: true, force: true }));
+let fileCount = 0;
+const freshPath = () => join(temp, `cache-${++fileCount}`, "roster.json");
+
+class MapStorage implements StorageLike {
+  readonly map = new Map<string, string>();
+  constructor(private readonly quota = Infinity) {}
+  getItem(key: string): string | null {
+    return this.map.get(key) ?? null;
+  }
+  setItem(key: string, value: string): void {
+    const used = [...this.map].reduce((n, [k, v]) => (k === key ? n : n + k.length + v.length), 0);
+    if (used + key.length + value.length > this.quota) throw new DOMException("quota", "QuotaExceededError");
+    this.map.set(key, value);
+  }
+  removeItem(key: string): void {
+    this.map.delete(key);
+  }
+}
+
+function idbRequest<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** Writes raw records into the adapter's database, as another app version or a bug might. */
+async function plantIdb(factory: IDBFactory, dbName: string, records: Record<string, unknown>): Promise<void> {
+  await indexedDbStorage(dbName, factory).load(ALICE); // creates the schema
+  const db = await idbRequest(factory.open(dbName, 1));
+  const tx = db.transaction("rosters", "readwrite");
+  for (const [account, record] of Object.entries(records)) tx.objectStore("rosters").put(record, account);
+  await new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}
+
+const envelope = (value: unknown) => ({ formatVersion: 1, roster: value });
+
+const backends: Backend[] = [
+  {
+    name: "memoryStorage",
+    create: async (planted = {}) => memoryStorage(planted as Record<string, CachedRoster>),
+  },
+  {
+    name: "fileStorage",
+    create: async (planted = {}) => {
+      const path = freshPath();
+      const entries = Object.entries(planted);
+      if (entries.length > 0) {
+        await mkdir(join(path, ".."), { recursive: true });
+        const text = entries.find(([, raw]) => typeof raw === "string")?.[1];
+        await writeFile(path, typeof text === "string" ? text : JSON.stringify({ formatVersion: 1, accounts: planted }));
+      }
+      return fileStorage(path);
+    },
+  },
+  {
+    name: "indexedDbStorage",
+    create: async (planted = {}) => {
+      const factory = new IDBFactory();
+      const records = Object.fromEntries(Object.entries(planted).map(([k, raw]) => [k, typeof raw === "string" ? raw : envelope(raw)]));
+      await plantIdb(factory, "test-db", records);
+      return indexedDbStorage("test-db", factory);
+    },
+  },
+  {
+    name: "localStorageStorage",
+    create: async (planted = {}) => {
+      const web = new MapStorage();
+      for (const [account, raw] of Object.entries(planted)) {
+        web.setItem(`xmpp-presence:roster:${account}`, typeof raw === "string" ? raw : JSON.stringify(envelope(raw)));
+      }
+      return localStorageStorage(undefined, web);
+    },
+  },
+];
+
+// Shapes that must read as "no cache" (V-04: a corrupt cache bootstraps with ver='').
+const badShapes: Array<[string, unknown]> = [
+  ["subscription 'bogus'", roster("7", [{ ...bob, subscription: "bogus" } as unknown as RosterItem])],
+  ["subscription 'remove'", roster("7", [{ ...bob, subscription: "remove" } as unknown as RosterItem])],
+  ["groups not an array", { ...full, items: [{ ...bob, groups: "Friends" }] }],
+  ["a group that is not a string", { ...full, items: [{ ...bob, groups: ["Friends", 1] }] }],
+  ["a group that is null", { ...full, items: [{ ...bob, groups: [null] }] }],
+  ["pendingOut a string", { ...full, items: [{ ...bob, pendingOut: "false" }] }],
+  ["approved missing", { ...full, items: [{ jid: "bob@localhost", groups: [], subscription: "to", pendingOut: false }] }],
+  ["name a number", { ...full, items: [{ ...bob, name: 42 }] }],
+  ["a full JID as item jid", { ...full, items: [{ ...bob, jid: "bob@localhost/phone" }] }],
+  ["an empty item jid", { ...full, items: [{ ...bob, jid: "" }] }],
+  ["an item that is null", { ...full, items: [null] }],
+  ["duplicate items", { ...full, items: [bob, { ...bob, name: "Robert" }] }],
+  ["version a number", { ...full, version: 7 }],
+  ["version null", { ...full, version: null }],
+  ["items missing", { version: "7", requests: [], preApprovals: [] }],
+  ["items an object", { ...full, items: { "bob@localhost": bob } }],
+  ["requests missing", { version: "7", items: [bob], preApprovals: [] }],
+  ["receivedAt a string", { ...full, requests: [{ from: "erin@localhost", receivedAt: "yesterday" }] }],
+  ["request status a number", { ...full, requests: [{ ...request, status: 1 }] }],
+  ["duplicate requests", { ...full, requests: [request, request] }],
+  ["preApprovals missing", { version: "7", items: [], requests: [] }],
+  ["createdAt null", { ...full, preApprovals: [{ jid: "gina@localhost", createdAt: null }] }],
+  ["expiresAt a string", { ...full, preApprovals: [{ ...intent, expiresAt: "tomorrow" }] }],
+  ["the roster null", null],
+  ["the roster an array", [full]],
+  ["the roster a number", 7],
+];
+
+describe.each(backends)("$name (RosterStorage contract)", ({ create }) => {
+  it("loads undefined when nothing is stored", async () => {
+    const storage = await create();
+    expect(await storage.load(ALICE)).toBeUndefined();
+  });
+
+  it("round-trips a full roster with requests and pre-approvals", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    expect(await storage.load(ALICE)).toEqual(full);
+  });
+
+  it("hands out copies: changing a loaded or a saved object changes nothing stored", async () => {
+    const storage = await create();
+    const mine = structuredClone(full);
+    await storage.save(ALICE, { kind: "replace", roster: mine });
+    (mine.items as RosterItem[]).pop();
+    const loaded = (await storage.load(ALICE)) as unknown as { items: Array<{ groups: string[] }> };
+    loaded.items[0]?.groups.push("Hacked");
+    loaded.items.length = 0;
+    expect(await storage.load(ALICE)).toEqual(full);
+  });
+
+  it("persists a push's item and version together (V-07)", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    const renamed = { ...bob, name: "Robert", subscription: "both" } as const;
+    await storage.save(ALICE, push(renamed, "8"));
+    const loaded = await storage.load(ALICE);
+    expect(loaded?.version).toBe("8");
+    expect(loaded?.items).toEqual([renamed, carol]); // replaced in place, order kept
+  });
+
+  it("adds a pushed item at the end and drops a removed one, each with its version", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    await storage.save(ALICE, push(dave, "8"));
+    expect(await storage.load(ALICE)).toMatchObject({ version: "8", items: [bob, carol, dave] });
+    await storage.save(ALICE, push(undefined, "9", "carol@localhost"));
+    expect(await storage.load(ALICE)).toMatchObject({ version: "9", items: [bob, dave] });
+    await storage.save(ALICE, push(undefined, "10", "nobody@localhost")); // removal of an unknown JID
+    expect(await storage.load(ALICE)).toEqual({ ...full, version: "10", items: [bob, dave] });
+  });
+
+  it("applies interim pushes after an empty result like live ones (V-06)", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "replace", roster: roster("v8", [bob, carol]) });
+    await storage.save(ALICE, push(dave, "v9"));
+    await storage.save(ALICE, push(undefined, "v10", carol.jid));
+    await storage.save(ALICE, push({ ...bob, subscription: "both" }, "v11"));
+    expect(await storage.load(ALICE)).toEqual(roster("v11", [{ ...bob, subscription: "both" }, dave]));
+  });
+
+  it("marks the cache unversioned after a push without ver (V-08)", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    await storage.save(ALICE, push(dave, undefined));
+    const loaded = await storage.load(ALICE);
+    expect(loaded?.version).toBeUndefined();
+    expect(loaded?.items).toEqual([bob, carol, dave]);
+  });
+
+  it("keeps a push with nothing cached unversioned: one item is not the roster at that ver (V-11)", async () => {
+    const storage = await create();
+    await storage.save(ALICE, push(dave, "12"));
+    expect(await storage.load(ALICE)).toEqual(roster(undefined, [dave]));
+  });
+
+  it("stores an empty full roster unversioned (Prosody reports ver 1 twice)", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "replace", roster: roster("1", [], { requests: [request] }) });
+    expect(await storage.load(ALICE)).toEqual(roster(undefined, [], { requests: [request] }));
+    await storage.save(ALICE, push(bob, "1")); // the first change, at the same ver
+    expect(await storage.load(ALICE)).toEqual(roster("1", [bob], { requests: [request] }));
+  });
+
+  it("records and forgets pending-in requests and pre-approvals", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "replace", roster: roster("3", [bob]) });
+    await storage.save(ALICE, { kind: "request", jid: request.from, request });
+    await storage.save(ALICE, { kind: "request", jid: bareRequest.from, request: bareRequest });
+    await storage.save(ALICE, { kind: "pre-approval", jid: intent.jid, intent });
+    await storage.save(ALICE, { kind: "pre-approval", jid: openIntent.jid, intent: openIntent });
+    expect(await storage.load(ALICE)).toEqual(roster("3", [bob], { requests: [request, bareRequest], preApprovals: [intent, openIntent] }));
+    const again = { ...request, status: "second try" };
+    await storage.save(ALICE, { kind: "request", jid: request.from, request: again });
+    await storage.save(ALICE, { kind: "request", jid: bareRequest.from, request: undefined });
+    await storage.save(ALICE, { kind: "pre-approval", jid: intent.jid, intent: undefined });
+    expect(await storage.load(ALICE)).toEqual(roster("3", [bob], { requests: [again], preApprovals: [openIntent] }));
+  });
+
+  it("keeps requests and pre-approvals across pushes and starts a cache from them", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "request", jid: request.from, request });
+    expect(await storage.load(ALICE)).toEqual(roster(undefined, [], { requests: [request] }));
+    await storage.save(ALICE, { kind: "replace", roster: roster("5", [bob], { requests: [request] }) });
+    await storage.save(ALICE, push(carol, "6"));
+    expect(await storage.load(ALICE)).toEqual(roster("6", [bob, carol], { requests: [request] }));
+  });
+
+  it("keeps accounts apart, and clear() forgets one only", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    await storage.save(ZOE, { kind: "replace", roster: roster("z1", [dave]) });
+    await storage.save(ZOE, push(undefined, "z2", dave.jid));
+    expect(await storage.load(ALICE)).toEqual(full);
+    expect(await storage.load(ZOE)).toEqual(roster("z2", []));
+    await storage.clear(ALICE);
+    await storage.clear("nobody@localhost"); // nothing stored: resolves all the same
+    expect(await storage.load(ALICE)).toBeUndefined();
+    expect(await storage.load(ZOE)).toEqual(roster("z2", []));
+  });
+
+  it("drops properties that are not cache facts (a RosterEntry's pendingIn and state)", async () => {
+    const storage = await create();
+    const entry = { ...bob, pendingIn: true, state: "To + Pending In" };
+    await storage.save(ALICE, { kind: "replace", roster: { ...roster("4", [entry]), extra: 1 } as CachedRoster });
+    await storage.save(ALICE, push({ ...carol, state: "None + Pending Out" } as RosterItem, "5"));
+    expect(await storage.load(ALICE)).toStrictEqual(roster("5", [bob, carol]));
+  });
+
+  it("rejects malformed mutations and accounts before writing anything", async () => {
+    const storage = await create();
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    const bad: unknown[] = [
+      push(dave, "8", "someone-else@localhost"), // item.jid ≠ jid
+      push({ ...dave, subscription: "remove" } as unknown as RosterItem, "8"),
+      push(dave, 8 as unknown as string),
+      { kind: "replace", roster: { ...full, items: [bob, bob] } },
+      { kind: "replace", roster: undefined },
+      { kind: "request", jid: "x@localhost", request },
+      { kind: "request", jid: request.from, request: { from: request.from } },
+      { kind: "pre-approval", jid: intent.jid, intent: { ...intent, createdAt: Number.NaN } },
+      { kind: "rename", jid: bob.jid },
+      null,
+    ];
+    for (const mutation of bad) {
+      const error: unknown = await storage.save(ALICE, mutation as RosterMutation).catch((e: unknown) => e);
+      expect(isPresenceError(error) && error.code).toBe("invalid-argument");
+    }
+    for (const account of ["", "alice@localhost/phone", 42]) {
+      const error: unknown = await storage.save(account as string, push(dave, "8")).catch((e: unknown) => e);
+      expect(isPresenceError(error) && error.code).toBe("invalid-jid");
+      await expect(storage.load(account as string)).rejects.toMatchObject({ code: "invalid-jid" });
+    }
+    expect(await storage.load(ALICE)).toEqual(full);
+  });
+
+  it.each(badShapes)("loads undefined when stored data has %s, and the next save replaces it", async (_, raw) => {
+    const storage = await create({ [ALICE]: raw, [ZOE]: full });
+    expect(await storage.load(ALICE)).toBeUndefined();
+    expect(await storage.load(ZOE)).toEqual(full); // the other account's cache is unaffected
+    await storage.save(ALICE, push(dave, "9"));
+    expect(await storage.load(ALICE)).toEqual(roster(undefined, [dave])); // no base: unversioned
+  });
+
+  it.each([
+    ["garbage", "%%% this is not JSON {{{"],
+    ["truncated JSON", JSON.stringify({ formatVersion: 1, accounts: { [ALICE]: full } }).slice(0, 60)],
+    ["an empty string", ""],
+    ["JSON null", "null"],
+  ])("loads undefined when the stored text is %s, and the next save replaces it", async (_, text) => {
+    const storage = await create({ [ALICE]: text });
+    expect(await storage.load(ALICE)).toBeUndefined();
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    expect(await storage.load(ALICE)).toEqual(full);
+  });
+
+  it("loads a cache whose optional fields are present as undefined (structured clones keep them)", async () => {
+    const raw = { ...full, version: undefined, items: [{ ...bob, name: undefined }], requests: [{ ...request, status: undefined }] };
+    const storage = await create({ [ALICE]: raw });
+    expect(await storage.load(ALICE)).toStrictEqual({
+      version: undefined,
+      items: [{ jid: bob.jid, groups: bob.groups, subscription: "to", pendingOut: false, approved: false }],
+      requests: [{ from: request.from, receivedAt: request.receivedAt }],
+      preApprovals: full.preApprovals,
+    });
+  });
+
+  it("works unbound", async () => {
+    const { load, save, clear } = await create();
+    await save(ALICE, { kind: "replace", roster: full });
+    expect(await load(ALICE)).toEqual(full);
+    await clear(ALICE);
+    expect(await load(ALICE)).toBeUndefined();
+  });
+});
+
+// ---- the pure helpers ------------------------------------------------------------------------
+
+describe("applyMutation", () => {
+  it("never modifies its input and shares untouched items", () => {
+    const before = structuredClone(full);
+    const next = applyMutation(full, push(dave, "8"));
+    expect(full).toEqual(before);
+    expect(next.items[0]).toBe(full.items[0]);
+    expect(next.items).toEqual([bob, carol, dave]);
+  });
+
+  it("throws PresenceError invalid-argument for a malformed mutation", () => {
+    expect(() => applyMutation(full, push(dave, "8", "bob@localhost"))).toThrow(expect.objectContaining({ code: "invalid-argument" }));
+  });
+});
+
+describe("parseCachedRoster", () => {
+  it("accepts a valid roster, rejects every bad shape, and never throws", () => {
+    expect(parseCachedRoster(JSON.parse(JSON.stringify(full)))).toEqual(full);
+    for (const [, raw] of badShapes) expect(parseCachedRoster(raw)).toBeUndefined();
+    const sparse: unknown[] = [];
+    sparse[1] = bob; // a hole at index 0
+    expect(parseCachedRoster({ ...full, items: sparse })).toBeUndefined();
+    expect(parseCachedRoster({ ...full, items: [{ ...bob, groups: ["a", , "b"] }] })).toBeUndefined();
+  });
+});
+
+// ---- fileStorage -----------------------------------------------------------------------------
+
+async function tempsIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.endsWith(".tmp"));
+}
+
+describe("fileStorage", () => {
+  it("writes one JSON file with a format version, readable only by its owner, and no temp files", async () => {
+    const path = freshPath(); // its directory does not exist yet
+    const storage = fileStorage(path);
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    await storage.save(ZOE, push(dave, "z1"));
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({
+      formatVersion: 1,
+      accounts: { [ALICE]: full, [ZOE]: { items: [dave], requests: [], preApprovals: [] } },
+    });
+    if (process.platform !== "win32") expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await tempsIn(join(path, ".."))).toEqual([]);
+  });
+
+  it("after a crash mid-write (stray temp, truncated target) loads undefined, then recovers", async () => {
+    const path = freshPath();
+    const dir = join(path, "..");
+    await mkdir(dir, { recursive: true });
+    const complete = JSON.stringify({ formatVersion: 1, accounts: { [ALICE]: full } });
+    await writeFile(join(dir, ".roster.json.0b4e3a77-crash.tmp"), complete); // never renamed: not committed
+    await writeFile(path, complete.slice(0, complete.length / 2));
+    const storage = fileStorage(path);
+    expect(await storage.load(ALICE)).toBeUndefined();
+    expect(await tempsIn(dir)).toEqual([]); // the stray temp is swept on first read
+    await storage.save(ALICE, push(dave, "9"));
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({ formatVersion: 1, accounts: { [ALICE]: roster(undefined, [dave]) } });
+  });
+
+  it("after a crash before the rename keeps the previous complete file", async () => {
+    const path = freshPath();
+    const dir = join(path, "..");
+    await mkdir(dir, { recursive: true });
+    await writeFile(path, JSON.stringify({ formatVersion: 1, accounts: { [ALICE]: full } }));
+    await writeFile(join(dir, ".roster.json.1c2d-crash.tmp"), '{"formatVersion":1,"accounts":{"alice@localhost":{"ver');
+    expect(await fileStorage(path).load(ALICE)).toEqual(full);
+  });
+
+  it("treats a file of another format version as empty and overwrites it", async () => {
+    const path = freshPath();
+    await mkdir(join(path, ".."), { recursive: true });
+    await writeFile(path, JSON.stringify({ formatVersion: 2, accounts: { [ALICE]: full } }));
+    const storage = fileStorage(path);
+    expect(await storage.load(ALICE)).toBeUndefined();
+    await storage.save(ZOE, { kind: "replace", roster: full });
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({ formatVersion: 1, accounts: { [ZOE]: full } });
+  });
+
+  it("serialises 50 concurrent saves from two handles into one consistent file", async () => {
+    const path = freshPath();
+    const one = fileStorage(path);
+    const two = fileStorage(path); // same path, same process: shares the queue and the copy
+    await one.save(ALICE, { kind: "replace", roster: roster("0", [bob]) });
+    const items = Array.from({ length: 50 }, (_, i): RosterItem => ({ ...dave, jid: `c${i}@localhost`, name: `#${i}` }));
+    await Promise.all(
+      items.map((item, i) =>
+        i % 2 === 0 ? one.save(ALICE, push(item, String(i + 1))) : two.save(ZOE, { kind: "request", jid: item.jid, request: { from: item.jid, receivedAt: i } }),
+      ),
+    );
+    const onDisk = JSON.parse(await readFile(path, "utf8")) as { accounts: Record<string, CachedRoster> };
+    expect(onDisk.accounts[ALICE]?.items.map((item) => item.jid)).toEqual([bob.jid, ...items.filter((_, i) => i % 2 === 0).map((item) => item.jid)]);
+    expect(onDisk.accounts[ALICE]?.version).toBe("49");
+    expect(onDisk.accounts[ZOE]?.requests).toHaveLength(25);
+    // A fresh process (here: a fresh path with the same bytes) reads all of it back.
+    const copy = freshPath();
+    await mkdir(join(copy, ".."), { recursive: true });
+    await copyFile(path, copy);
+    expect(await fileStorage(copy).load(ALICE)).toEqual(onDisk.accounts[ALICE]);
+    expect(await tempsIn(join(path, ".."))).toEqual([]);
+  });
+
+  it("is never observed torn while saves run", async () => {
+    const path = freshPath();
+    const storage = fileStorage(path);
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    let done = false;
+    let reads = 0;
+    const reader = (async () => {
+      while (!done) {
+        const data = JSON.parse(await readFile(path, "utf8")) as { formatVersion: number; accounts: Record<string, unknown> };
+        expect(data.formatVersion).toBe(1);
+        expect(parseCachedRoster(data.accounts[ALICE])).toBeDefined();
+        reads++;
+      }
+    })();
+    const padding = "x".repeat(2_000); // bigger writes make a torn read likelier, if one were possible
+    for (let i = 0; i < 100; i++) {
+      const item: RosterItem = { ...dave, jid: `n${i}@localhost`, name: `${i}${padding}` };
+      const saves = [storage.save(ALICE, push(item, String(i))), storage.save(ZOE, push(item, String(i)))];
+      if (i % 10 === 0) await Promise.all(saves); // mostly let them pile up and group
+    }
+    await storage.load(ALICE); // queued after every save
+    done = true;
+    await reader;
+    expect(reads).toBeGreaterThan(0);
+    expect((await storage.load(ALICE))?.items).toHaveLength(102);
+  });
+
+  it("rejects a failed write, leaves no temp file, and keeps serving the last committed state", async () => {
+    const path = freshPath();
+    const storage = fileStorage(path);
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    await unlink(path);
+    await mkdir(path); // a directory where the file goes: the rename fails
+    await expect(storage.save(ALICE, push(dave, "8"))).rejects.toMatchObject({ code: expect.stringMatching(/^E/) });
+    expect(await tempsIn(join(path, ".."))).toEqual([]);
+    expect(await storage.load(ALICE)).toEqual(full);
+    await rmdir(path);
+    await storage.save(ZOE, push(carol, "z1"));
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({
+      formatVersion: 1,
+      accounts: { [ALICE]: full, [ZOE]: roster(undefined, [carol]) },
+    });
+  });
+
+  it("rejects when the file cannot be read, and reads it on the next call", async () => {
+    const path = freshPath();
+    await mkdir(path, { recursive: true }); // EISDIR on read
+    const storage = fileStorage(path);
+    await expect(storage.load(ALICE)).rejects.toMatchObject({ code: "EISDIR" });
+    await rmdir(path);
+    await writeFile(path, JSON.stringify({ formatVersion: 1, accounts: { [ALICE]: full } }));
+    expect(await storage.load(ALICE)).toEqual(full);
+  });
+});
+
+// ---- browser backends ------------------------------------------------------------------------
+
+describe("indexedDbStorage", () => {
+  it("loads undefined for records of another format version or without an envelope", async () => {
+    const factory = new IDBFactory();
+    await plantIdb(factory, "db", { [ALICE]: { formatVersion: 2, roster: full }, [ZOE]: full });
+    const storage = indexedDbStorage("db", factory);
+    expect(await storage.load(ALICE)).toBeUndefined();
+    expect(await storage.load(ZOE)).toBeUndefined();
+  });
+
+  it("keeps every one of many concurrent saves from two handles on one database", async () => {
+    const factory = new IDBFactory();
+    const one = indexedDbStorage("db", factory);
+    const two = indexedDbStorage("db", factory);
+    await one.save(ALICE, { kind: "replace", roster: roster("0", [bob]) });
+    const items = Array.from({ length: 30 }, (_, i): RosterItem => ({ ...dave, jid: `c${i}@localhost` }));
+    await Promise.all(items.map((item, i) => (i % 2 === 0 ? one : two).save(ALICE, push(item, String(i + 1)))));
+    const loaded = await indexedDbStorage("db", factory).load(ALICE);
+    expect(loaded?.items).toHaveLength(31);
+    expect(loaded?.version).toBe("30");
+  });
+
+  it("rejects with unsupported-environment when there is no IndexedDB", async () => {
+    expect("indexedDB" in globalThis).toBe(false);
+    await expect(indexedDbStorage().load(ALICE)).rejects.toMatchObject({ code: "unsupported-environment" });
+  });
+});
+
+describe("localStorageStorage", () => {
+  it("stores one JSON value per account under prefix + account and leaves other keys alone", async () => {
+    const web = new MapStorage();
+    web.setItem("unrelated", "keep me");
+    const storage = localStorageStorage("app:", web);
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    expect([...web.map.keys()].sort()).toEqual(["app:alice@localhost", "unrelated"]);
+    expect(JSON.parse(web.getItem("app:alice@localhost") ?? "")).toEqual({ formatVersion: 1, roster: full });
+    await storage.clear(ALICE);
+    expect([...web.map.keys()]).toEqual(["unrelated"]);
+  });
+
+  it("rejects a save over quota and keeps the previous value", async () => {
+    const web = new MapStorage(2_000);
+    const storage = localStorageStorage(undefined, web);
+    await storage.save(ALICE, { kind: "replace", roster: roster("1", [bob]) });
+    const big = { ...dave, name: "x".repeat(5_000) };
+    await expect(storage.save(ALICE, push(big, "2"))).rejects.toMatchObject({ name: "QuotaExceededError" });
+    expect(await storage.load(ALICE)).toEqual(roster("1", [bob]));
+  });
+
+  it("rejects with unsupported-environment when there is no localStorage", async () => {
+    expect("localStorage" in globalThis).toBe(false);
+    await expect(localStorageStorage().save(ALICE, push(bob, "1"))).rejects.toMatchObject({ code: "unsupported-environment" });
+  });
+});
