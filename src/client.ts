@@ -8,6 +8,9 @@ import { PresenceError, PresenceErrorCode } from "./errors.js";
 import type { ClientEvents } from "./events.js";
 import { bareKeyOf, toBareJid } from "./jid.js";
 import { NS_ROSTER, parsePushItem, parseRosterQuery, rosterGetQuery } from "./roster/codec.js";
+import { checkOwnPresence, ownPresenceElement, type OwnPresence } from "./presence/outbound.js";
+import { PresenceStoreImpl, type PresenceStore } from "./presence/store.js";
+import { PresenceTracker } from "./presence/tracker.js";
 import { createRosterEditor, type RosterEditor } from "./roster/editor.js";
 import { hasFrom, hasTo } from "./roster/model.js";
 import { RosterStoreImpl, type ItemChange, type RosterStore, type SubscriptionRequest } from "./roster/store.js";
@@ -49,6 +52,10 @@ export interface ConnectOptions {
   saslMechanism?: string;
   /** Print the stanza trace with `@xmpp/debug`. */
   debug?: boolean;
+  /** The presence to announce at each session start (default: plain available). */
+  presence?: OwnPresence;
+  /** How many non-roster entities' presence to remember (LRU). Default 500. */
+  maxOtherPresences?: number;
 }
 
 /** Options to wrap an xmpp.js client the app has configured itself. */
@@ -56,6 +63,8 @@ export interface WrapOptions {
   /** A client from `client()` of `@xmpp/client` 0.14, not yet started (or already online). */
   xmpp: XmppClientLike;
   autoReply?: AutoReplyPolicy;
+  presence?: OwnPresence;
+  maxOtherPresences?: number;
 }
 
 /** Options of {@link createPresenceClient}. */
@@ -110,10 +119,15 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   readonly xmpp: XmppClientLike;
   /** The roster: observable (`getSnapshot`, `subscribe`, `listen`, `get`) and editable (`add`, `update`, `remove`, groups). */
   readonly roster: Roster;
+  /** Per-resource presence of contacts, other entities and our own other resources (RFC 6121 §4). */
+  readonly presence: PresenceStore;
 
   readonly #store: RosterStoreImpl;
   readonly #pairing = new NoticePairing();
   readonly #blocking: Blocking;
+  readonly #presence: PresenceStoreImpl;
+  readonly #tracker: PresenceTracker;
+  #ownPresence: OwnPresence = {};
   #policy: AutoReplyPolicy;
   #replying = new Set<string>();
   #features = { preApproval: false, rosterVersioning: false };
@@ -135,6 +149,13 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     this.#policy = policy;
     this.xmpp = "xmpp" in options ? options.xmpp : createXmppClient(checkConnectOptions(options));
     this.#store = new RosterStoreImpl(bareKeyOf, (error) => this.#reportError(error));
+    this.#ownPresence = checkOwnPresence(options.presence ?? {});
+    this.#presence = new PresenceStoreImpl({
+      ...(options.maxOtherPresences === undefined ? {} : { maxOthers: options.maxOtherPresences }),
+      onListenerError: (error) => this.#reportError(error),
+    });
+    this.presence = this.#presence;
+    this.#tracker = new PresenceTracker(this.#presence, this.#store, () => this.jid);
     const store = this.#store;
     const editor = createRosterEditor({
       store,
@@ -237,6 +258,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     if (this.xmpp.status === "online") {
       await this.xmpp.send(xml("presence", { type: "unavailable" })).catch(() => undefined);
     }
+    this.#tracker.onSessionEnded();
     await this.xmpp.stop().catch((error: unknown) => this.#reportError(error));
     this.#store.setReady(false);
   }
@@ -256,6 +278,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     const to = this.#contactJid(jid);
     const status = options.status === undefined ? undefined : String(options.status);
     this.#requireOnline();
+    this.#tracker.noteSubscribeSent(to);
     await this.#sendPresence(to, "subscribe", status ? xml("status", {}, status) : undefined);
   }
 
@@ -363,6 +386,57 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     const to = this.#contactJid(jid);
     this.#requireOnline();
     await this.#sendPresence(to, "unsubscribe");
+    this.#tracker.onUnsubscribeSent(to);
+  }
+
+  /**
+   * Changes our broadcast presence (RFC 6121 §4.4): show, status, priority; `available: false`
+   * sends unavailable (§4.5), after which every contact's presence is unknown until we are
+   * available again. Also used as the initial presence of later sessions.
+   *
+   * @example
+   * ```ts
+   * await client.setPresence({ show: "away", status: "At lunch", priority: 5 });
+   * ```
+   */
+  async setPresence(presence: OwnPresence): Promise<void> {
+    const next = checkOwnPresence(presence);
+    this.#requireOnline();
+    this.#ownPresence = next;
+    await this.#send(ownPresenceElement(next));
+    if (next.available === false) this.#tracker.onSessionEnded();
+  }
+
+  /**
+   * Sends directed presence to one entity (RFC 6121 §4.6), e.g. to show availability to someone
+   * outside the roster during a conversation. Subscriptions are not affected.
+   *
+   * @example
+   * ```ts
+   * await client.sendPresence("support@example.com", { show: "chat" });
+   * ```
+   */
+  async sendPresence(to: string, presence: OwnPresence = {}): Promise<void> {
+    const jid = this.#contactJid(to);
+    const next = checkOwnPresence(presence);
+    this.#requireOnline();
+    await this.#send(ownPresenceElement(next, jid));
+  }
+
+  /**
+   * Asks the server for a contact's current presence: `<presence type="probe"/>` (RFC 6121 §4.3).
+   * Probing is normally the server's job (it probes at our initial presence); use this only to
+   * refresh one contact. Answers arrive as ordinary presence in {@link PresenceClient.presence}.
+   *
+   * @example
+   * ```ts
+   * await client.probe("bob@example.com");
+   * ```
+   */
+  async probe(jid: string): Promise<void> {
+    const to = this.#contactJid(jid);
+    this.#requireOnline();
+    await this.#sendPresence(to, "probe");
   }
 
   /**
@@ -429,7 +503,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     // XEP-0198 resumption: the same session goes on, nothing was lost, so no re-fetch (xmpp.js
     // emits no "online" for it).
     xmpp.streamManagement?.on?.("resumed", () => this.#onResumed());
-    xmpp.on("offline", () => this.#onDown());
+    xmpp.on("offline", () => {
+      this.#onDown();
+      this.#tracker.onSessionEnded();
+    });
     xmpp.on("disconnect", () => this.#onDown());
     xmpp.on("connect", () => {
       // Nagle + delayed ACK cost ~150 ms per round trip on Node sockets (shared/servers.md).
@@ -476,11 +553,12 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     if (this.#state === "stopped") return;
     const session = ++this.#sessionId;
     this.#pairing.clear();
+    this.#tracker.onSessionEnded(); // a new session: the server probes our contacts afresh
     try {
       await Promise.all([this.#fetchRoster(session), this.#blocking.fetch()]);
       if (session !== this.#sessionId) return;
       // §4.2: initial presence only after the roster, so the requests it triggers find it.
-      await this.xmpp.send(xml("presence", {}));
+      await this.xmpp.send(ownPresenceElement({ ...this.#ownPresence, available: true }));
       if (session !== this.#sessionId) return;
       this.#sessionReady = true;
       for (const waiter of this.#sessionWaiters.splice(0)) waiter.resolve();
@@ -498,6 +576,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     if (this.#state === "stopped" || this.#sessionReady) return;
     this.#sessionReady = true;
     this.#store.setReady(true);
+    this.#tracker.onResumed();
     this.emit("online", this.jid ?? "");
     this.#replyToPending();
   }
@@ -505,6 +584,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   #onDown(): void {
     this.#sessionId++;
     this.#sessionReady = false;
+    this.#tracker.onDisconnect();
     if (this.#store.getSnapshot().ready) {
       this.#store.setReady(false);
       this.emit("offline");
@@ -568,6 +648,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     // A granted subscription makes any pending-in request moot (another resource, or the
     // server's pre-approval, answered it): RFC 6121 A.2.3.
     if (isFrom) this.#store.removeRequest(jid);
+    this.#tracker.onItemChange(change);
     this.emit("roster:change", change);
     // Only the contact's `subscribed` gives us "to" (§3.1.6), so this needs no pairing. The very
     // first roster of a session (before === undefined) reports state, not news.
@@ -586,6 +667,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   // RFC 6121 §3: subscription presences are notices; only roster data changes state.
   #onPresence(stanza: XmlElement): void {
     const type = stanza.attrs["type"];
+    if (type === undefined || type === "unavailable") {
+      this.#tracker.onStanza(stanza); // §4: availability
+      return;
+    }
     if (type !== "subscribe" && type !== "subscribed" && type !== "unsubscribe" && type !== "unsubscribed" && type !== "error") {
       return;
     }
@@ -716,12 +801,17 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   }
 
   async #sendPresence(to: string, type: string, child?: XmlElement): Promise<void> {
+    await this.#send(xml("presence", { to, type, id: newId() }, child));
+  }
+
+  async #send(stanza: XmlElement): Promise<void> {
     try {
-      await this.xmpp.send(xml("presence", { to, type, id: newId() }, child));
+      await this.xmpp.send(stanza);
     } catch (cause) {
-      throw new PresenceError(PresenceErrorCode.NotConnected, `Could not send ${type} to ${to}: ${describe(cause)}`, {
+      const what = `${stanza.attrs["type"] ?? stanza.name}${stanza.attrs["to"] ? ` to ${stanza.attrs["to"]}` : ""}`;
+      throw new PresenceError(PresenceErrorCode.NotConnected, `Could not send ${what}: ${describe(cause)}`, {
         cause,
-        jid: to,
+        ...(stanza.attrs["to"] === undefined ? {} : { jid: stanza.attrs["to"] }),
       });
     }
   }

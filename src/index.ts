@@ -18,6 +18,9 @@ export {
 export { isPresenceError, PresenceError, PresenceErrorCode, type PresenceErrorOptions } from "./errors.js";
 export type { AutoReplied, ClientEvents, RejectedPush } from "./events.js";
 export { toBareJid } from "./jid.js";
+export { bestResource, compareResources, Show, SHOW_ORDER, type ParsedPresence, type ResourcePresence } from "./presence/model.js";
+export type { OwnPresence } from "./presence/outbound.js";
+export type { ContactPresence, PresenceListener, PresenceSnapshot, PresenceStore } from "./presence/store.js";
 export {
   hasFrom,
   hasTo,
