@@ -5,7 +5,7 @@
  */
 import { WebSocket as NodeWebSocket } from "ws";
 import { afterEach, inject } from "vitest";
-import { createPresenceClient, type PresenceClient, type AutoReplyPolicy, type ClientEvents } from "../../src/index.js";
+import { createPresenceClient, type PresenceClient, type AutoReplyPolicy, type ClientEvents, type OwnPresence } from "../../src/index.js";
 import { NS_ROSTER, parseRosterQuery } from "../../src/roster/codec.js";
 import { registerAccounts, type ProsodyAccount } from "../../src/testing/prosody.js";
 import { xml } from "../../src/xmpp.js";
@@ -29,6 +29,7 @@ export interface ClientOptions {
   websocket?: boolean;
   autoReply?: AutoReplyPolicy;
   resource?: string;
+  presence?: OwnPresence;
 }
 
 /** A presence client for `account` (PLAIN over loopback for speed), stopped after the test. */
@@ -41,6 +42,7 @@ export function presenceClient(account: ProsodyAccount, options: ClientOptions =
     saslMechanism: "PLAIN",
     ...(options.resource === undefined ? {} : { resource: options.resource }),
     ...(options.autoReply === undefined ? {} : { autoReply: options.autoReply }),
+    ...(options.presence === undefined ? {} : { presence: options.presence }),
   });
   client.on("error", (error) => {
     throw error; // surfaces in vitest as an unhandled error: background failures must not hide
