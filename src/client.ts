@@ -13,6 +13,8 @@ import { PresenceStoreImpl, type PresenceStore } from "./presence/store.js";
 import { PresenceTracker } from "./presence/tracker.js";
 import { createRosterEditor, type RosterEditor } from "./roster/editor.js";
 import { hasFrom, hasTo } from "./roster/model.js";
+import { memoryStorage } from "./storage/memory.js";
+import type { PreApprovalIntent, RosterMutation, RosterStorage } from "./storage/types.js";
 import { RosterStoreImpl, type ItemChange, type RosterStore, type SubscriptionRequest } from "./roster/store.js";
 import { installStreamManagementCounter } from "./sm-counter.js";
 import { NoticePairing } from "./subscription/notices.js";
@@ -56,6 +58,14 @@ export interface ConnectOptions {
   presence?: OwnPresence;
   /** How many non-roster entities' presence to remember (LRU). Default 500. */
   maxOtherPresences?: number;
+  /**
+   * Where the roster cache lives between sessions and runs (RFC 6121 §2.6 versioning):
+   * `memoryStorage()` (default), `fileStorage(path)` from `xmpp-presence/file-storage` on Node,
+   * `indexedDbStorage()` / `localStorageStorage()` in browsers.
+   */
+  storage?: RosterStorage;
+  /** How long a pre-approval intent lasts (ms). Default 7 days. */
+  preApprovalTtlMs?: number;
 }
 
 /** Options to wrap an xmpp.js client the app has configured itself. */
@@ -65,6 +75,8 @@ export interface WrapOptions {
   autoReply?: AutoReplyPolicy;
   presence?: OwnPresence;
   maxOtherPresences?: number;
+  storage?: RosterStorage;
+  preApprovalTtlMs?: number;
 }
 
 /** Options of {@link createPresenceClient}. */
@@ -74,6 +86,13 @@ export type PresenceClientOptions = ConnectOptions | WrapOptions;
 export interface SubscribeOptions {
   /** A short note shown to the contact with the request. */
   status?: string;
+  /**
+   * Also pre-approve their request to see our presence (RFC 6121 §3.4), so that when they ask
+   * back (e.g. their client runs `autoReply("mutual")`), the subscription becomes mutual without
+   * a second step. Uses the server's pre-approval when offered; otherwise the SDK approves their
+   * request itself when it arrives (an allow-list entry, XEP-0379 §3.6).
+   */
+  preApprove?: boolean;
 }
 
 /** Options of {@link PresenceClient.deny}. */
@@ -128,6 +147,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   readonly #presence: PresenceStoreImpl;
   readonly #tracker: PresenceTracker;
   #ownPresence: OwnPresence = {};
+  readonly #storage: RosterStorage;
+  readonly #preApprovalTtlMs: number;
+  #cacheLoaded = false;
+  #persisting: Promise<void> = Promise.resolve();
   #policy: AutoReplyPolicy;
   #replying = new Set<string>();
   #features = { preApproval: false, rosterVersioning: false };
@@ -148,7 +171,13 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     }
     this.#policy = policy;
     this.xmpp = "xmpp" in options ? options.xmpp : createXmppClient(checkConnectOptions(options));
-    this.#store = new RosterStoreImpl(bareKeyOf, (error) => this.#reportError(error));
+    this.#storage = options.storage ?? memoryStorage();
+    this.#preApprovalTtlMs = options.preApprovalTtlMs ?? 7 * 24 * 3600 * 1000;
+    this.#store = new RosterStoreImpl(
+      bareKeyOf,
+      (error) => this.#reportError(error),
+      (mutation) => this.#persist(mutation),
+    );
     this.#ownPresence = checkOwnPresence(options.presence ?? {});
     this.#presence = new PresenceStoreImpl({
       ...(options.maxOtherPresences === undefined ? {} : { maxOthers: options.maxOtherPresences }),
@@ -163,6 +192,13 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       requireOnline: () => this.#requireOnline(),
       request: (iq) => this.#request(iq),
       sendPresence: (to, type) => this.#sendPresence(to, type),
+      // Prosody drops a stored pre-approval on any roster set (rfc6121-client A-06): send it again.
+      afterSet: async (jid) => {
+        const item = this.#store.item(jid);
+        if (this.#features.preApproval && this.#activePreApproval(jid) && !hasFrom(item?.subscription ?? "none")) {
+          await this.#sendPresence(jid, "subscribed");
+        }
+      },
     });
     this.#blocking = new Blocking({
       store,
@@ -278,6 +314,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     const to = this.#contactJid(jid);
     const status = options.status === undefined ? undefined : String(options.status);
     this.#requireOnline();
+    if (options.preApprove && !hasFrom(this.#store.item(to)?.subscription ?? "none")) {
+      if (this.#store.request(to) !== undefined) await this.approve(to);
+      else await this.#preApprove(to);
+    }
     this.#tracker.noteSubscribeSent(to);
     await this.#sendPresence(to, "subscribe", status ? xml("status", {}, status) : undefined);
   }
@@ -307,8 +347,12 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
           { jid: to },
         );
       }
-      await this.#sendPresence(to, "subscribed");
-      this.#store.removeRequest(to);
+      if (pending) {
+        await this.#sendPresence(to, "subscribed");
+        this.#store.removeRequest(to);
+      } else {
+        await this.#preApprove(to);
+      }
     }
     if (options.subscribeBack) {
       const current = this.#store.item(to);
@@ -342,8 +386,9 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
         { jid: to },
       );
     }
-    await this.#sendPresence(to, "unsubscribed");
+    await this.#sendPresence(to, "unsubscribed"); // also cancels a pre-approval (§3.4)
     this.#store.removeRequest(to);
+    this.#store.setPreApproval(to, undefined);
     if (options.block) await this.#blocking.block(to);
   }
 
@@ -453,6 +498,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     this.#requireOnline();
     await this.#sendPresence(to, "unsubscribed");
     this.#store.removeRequest(to);
+    this.#store.setPreApproval(to, undefined);
   }
 
   /**
@@ -555,6 +601,8 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     this.#pairing.clear();
     this.#tracker.onSessionEnded(); // a new session: the server probes our contacts afresh
     try {
+      await this.#loadCache();
+      if (session !== this.#sessionId) return;
       await Promise.all([this.#fetchRoster(session), this.#blocking.fetch()]);
       if (session !== this.#sessionId) return;
       // §4.2: initial presence only after the roster, so the requests it triggers find it.
@@ -593,18 +641,74 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
 
   // RFC 6121 §2.1.3–§2.1.4: roster get; the result replaces the local roster.
   async #fetchRoster(session: number): Promise<void> {
-    const reply = await this.#request(xml("iq", { type: "get", id: newId() }, rosterGetQuery()));
+    const reply = await this.#request(xml("iq", { type: "get", id: newId() }, rosterGetQuery(this.#versionToSend())));
     if (session !== this.#sessionId) return;
     const query = reply.getChild("query", NS_ROSTER);
     // §2.6.3: a result without <query/> means "your cached version is current".
     if (query === undefined) {
-      this.#store.setReady(true);
+      this.#store.confirmCache();
       return;
     }
     this.#store.batch(() => {
       const changes = this.#store.replaceItems(parseRosterQuery(query), query.attrs["ver"]);
       for (const change of changes) this.#onItemChange(change);
     });
+  }
+
+  // §2.6.2: `ver` only when the server advertises versioning (never otherwise, V-03); "" to
+  // bootstrap (V-04). An empty roster is always fetched whole: Prosody 0.12 gives an empty roster
+  // and its first change the same version, so a cached empty roster could hide the first contact.
+  #versionToSend(): string | undefined {
+    if (!this.#features.rosterVersioning) return undefined;
+    const snapshot = this.#store.getSnapshot();
+    return snapshot.entries.size === 0 ? "" : (snapshot.version ?? "");
+  }
+
+  async #loadCache(): Promise<void> {
+    if (this.#cacheLoaded) return;
+    const account = bareKeyOf(this.jid);
+    if (account === undefined) return;
+    this.#cacheLoaded = true;
+    try {
+      const cached = await this.#storage.load(account);
+      if (cached) this.#store.loadCache(cached);
+    } catch (error) {
+      // An unreadable cache is no cache: fetch everything (never trust it).
+      this.#reportError(error);
+    }
+  }
+
+  #persist(mutation: RosterMutation): void {
+    const account = bareKeyOf(this.jid);
+    if (account === undefined || !this.#cacheLoaded) return;
+    // Saves run in order; a failed one is reported and does not stop the next.
+    this.#persisting = this.#persisting
+      .then(() => this.#storage.save(account, mutation))
+      .catch((error: unknown) => this.#reportError(error));
+  }
+
+  /** Resolves when every roster change so far has been written to the storage. */
+  async flushStorage(): Promise<void> {
+    await this.#persisting;
+  }
+
+  // RFC 6121 §3.4: pre-approve a contact. The server's pre-approval when it offers one; the
+  // SDK's own record always, because servers rarely report `approved` (Prosody never does).
+  async #preApprove(jid: string): Promise<void> {
+    const now = Date.now();
+    const intent: PreApprovalIntent = { jid, createdAt: now, expiresAt: now + this.#preApprovalTtlMs };
+    if (this.#features.preApproval) await this.#sendPresence(jid, "subscribed");
+    this.#store.setPreApproval(jid, intent);
+  }
+
+  /** An unexpired pre-approval intent for a JID (expired ones are forgotten). */
+  #activePreApproval(jid: string): PreApprovalIntent | undefined {
+    const intent = this.#store.preApproval(jid);
+    if (intent?.expiresAt !== undefined && intent.expiresAt < Date.now()) {
+      this.#store.setPreApproval(jid, undefined);
+      return undefined;
+    }
+    return intent;
   }
 
   // RFC 6121 §2.1.6: accept a push only from our own account (no `from`, or our bare JID),
@@ -647,7 +751,11 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     const isFrom = hasFrom(after?.subscription ?? "none");
     // A granted subscription makes any pending-in request moot (another resource, or the
     // server's pre-approval, answered it): RFC 6121 A.2.3.
-    if (isFrom) this.#store.removeRequest(jid);
+    if (isFrom) {
+      this.#store.removeRequest(jid);
+      this.#store.setPreApproval(jid, undefined); // fulfilled
+    }
+    if (after === undefined) this.#store.setPreApproval(jid, undefined);
     this.#tracker.onItemChange(change);
     this.emit("roster:change", change);
     // Only the contact's `subscribed` gives us "to" (§3.1.6), so this needs no pairing. The very
@@ -721,16 +829,18 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   }
 
   #replyToPending(): void {
-    if (this.#policy === "manual") return;
     for (const jid of this.#store.getSnapshot().requests.keys()) this.#replyTo(jid);
   }
 
   #replyTo(jid: string): void {
     const request = this.#store.request(jid);
-    if (request === undefined || this.#policy === "manual" || this.#replying.has(jid)) return;
+    if (request === undefined || this.#replying.has(jid)) return;
+    // We pre-approved this contact (the server did not do it for us): approve, whatever the policy.
+    const preApproved = this.#activePreApproval(jid) !== undefined;
+    if (this.#policy === "manual" && !preApproved) return;
     if (this.#store.isBlocked(jid)) return; // never answer a blocked JID automatically
     if (this.xmpp.status !== "online") return; // answered when the session is back (#beginSession)
-    const policy = this.#policy;
+    const policy = preApproved ? "all" : this.#policy;
     this.#replying.add(jid);
     void decide(policy, request, this.#store.get(jid))
       .then((decision) => this.#applyDecision(jid, request, decision))

@@ -50,3 +50,13 @@ export {
   type AutoReplyPolicy,
 } from "./subscription/policy.js";
 export type { XmlElement, XmppClientLike } from "./xmpp.js";
+export {
+  applyMutation,
+  indexedDbStorage,
+  localStorageStorage,
+  memoryStorage,
+  type CachedRoster,
+  type PreApprovalIntent,
+  type RosterMutation,
+  type RosterStorage,
+} from "./storage/index.js";

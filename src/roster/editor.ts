@@ -64,6 +64,8 @@ export interface RosterEditorDeps {
   sendPresence: (to: string, type: string) => Promise<void>;
   /** How long to wait for the roster push after an IQ result (Prosody sends the result first). */
   pushTimeoutMs?: number;
+  /** Runs after a successful roster set of an item (not a removal). */
+  afterSet?: (jid: string) => Promise<void>;
 }
 
 function cleanGroups(groups: readonly string[] | undefined): string[] {
@@ -121,6 +123,7 @@ export function createRosterEditor(deps: RosterEditorDeps): RosterEditor {
 
   async function set(jid: string, name: string | undefined, groups: readonly string[]): Promise<void> {
     await request(rosterSet(itemElement(jid, name, groups)));
+    await deps.afterSet?.(jid);
     await waitForItem(jid, (item) => item !== undefined && (item.name ?? "") === (name ?? "") && sameSet(item.groups, groups));
   }
 

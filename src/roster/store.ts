@@ -4,6 +4,7 @@
  * something changes, `subscribe` calls at once and on change, `listen` only on change. Every
  * method is an arrow property, so `useSyncExternalStore(roster.listen, roster.getSnapshot)` works.
  */
+import type { CachedRoster, PreApprovalIntent, RosterMutation } from "../storage/types.js";
 import { stateOf, type RosterEntry, type RosterItem } from "./model.js";
 
 /** An unanswered request from a contact to see our presence (RFC 6121 §3.1.3). */
@@ -20,6 +21,11 @@ export interface SubscriptionRequest {
 export interface RosterSnapshot {
   /** True once the server's roster has been received in the current session. */
   readonly ready: boolean;
+  /**
+   * Where the entries come from: `"cache"` (stored by an earlier run, not yet confirmed) or
+   * `"server"` (a roster result of this process, kept current by pushes).
+   */
+  readonly source: "cache" | "server";
   /** The roster version (RFC 6121 §2.6) of the last result or push, when the server sends one. */
   readonly version?: string;
   /** Roster entries by normalised bare JID. */
@@ -28,6 +34,8 @@ export interface RosterSnapshot {
   readonly requests: ReadonlyMap<string, SubscriptionRequest>;
   /** JIDs on our blocklist (XEP-0191), when the server supports blocking. */
   readonly blocked: ReadonlySet<string>;
+  /** Our pre-approval intents (RFC 6121 §3.4) by JID: the SDK's own record, since servers rarely report `approved`. */
+  readonly preApprovals: ReadonlyMap<string, PreApprovalIntent>;
 }
 
 /** A listener of the roster store. */
@@ -61,6 +69,8 @@ export class RosterStoreImpl implements RosterStore {
   #requests = new Map<string, SubscriptionRequest>();
   #entries = new Map<string, RosterEntry>();
   #blocked = new Set<string>();
+  #preApprovals = new Map<string, PreApprovalIntent>();
+  #source: "cache" | "server" = "server";
   #ready = false;
   #version: string | undefined;
   #snapshot: RosterSnapshot | undefined;
@@ -71,16 +81,20 @@ export class RosterStoreImpl implements RosterStore {
   constructor(
     private readonly normalise: (jid: string) => string | undefined,
     private readonly onListenerError: (error: unknown) => void,
+    /** Told of every change worth persisting (the roster cache, RFC 6121 §2.6). */
+    private readonly onMutation: (mutation: RosterMutation) => void = () => undefined,
   ) {}
 
   readonly getSnapshot = (): RosterSnapshot => {
     if (this.#snapshot === undefined) {
       const snapshot: RosterSnapshot = {
         ready: this.#ready,
+        source: this.#source,
         ...(this.#version === undefined ? {} : { version: this.#version }),
         entries: new Map(this.#entries),
         requests: new Map(this.#requests),
         blocked: new Set(this.#blocked),
+        preApprovals: new Map(this.#preApprovals),
       };
       this.#snapshot = Object.freeze(snapshot);
     }
@@ -141,18 +155,78 @@ export class RosterStoreImpl implements RosterStore {
         if (change) changes.push(change);
       }
       this.#setVersion(version);
+      this.#setSource("server");
       this.#setReady(true);
+      this.onMutation({ kind: "replace", roster: this.#cached() });
       return changes;
     });
   }
 
+  /** Fills the store from a cache (RFC 6121 §2.6): `source: "cache"`, not ready until the server answers. */
+  loadCache(cached: CachedRoster): void {
+    this.batch(() => {
+      for (const item of cached.items) this.#setItem(item.jid, item);
+      for (const request of cached.requests) if (!this.#requests.has(request.from)) this.#requests.set(request.from, request);
+      for (const intent of cached.preApprovals) this.#preApprovals.set(intent.jid, intent);
+      for (const jid of [...cached.requests.map((r) => r.from), ...cached.preApprovals.map((i) => i.jid)]) this.#refreshEntry(jid);
+      this.#setVersion(cached.version);
+      this.#setSource("cache");
+      this.#touch();
+    });
+  }
+
+  /** The server answered "your version is current" (§2.6.3): the cached entries are confirmed. */
+  confirmCache(): void {
+    this.batch(() => {
+      this.#setSource("server");
+      this.#setReady(true);
+    });
+  }
+
+  /** The pre-approval intent for a JID (normalised key). */
+  preApproval(jid: string): PreApprovalIntent | undefined {
+    return this.#preApprovals.get(jid);
+  }
+
+  /** Records or (with `undefined`) forgets a pre-approval intent. */
+  setPreApproval(jid: string, intent: PreApprovalIntent | undefined): void {
+    if (intent === undefined && !this.#preApprovals.has(jid)) return;
+    this.batch(() => {
+      if (intent === undefined) this.#preApprovals.delete(jid);
+      else this.#preApprovals.set(jid, intent);
+      this.#touch();
+      this.#refreshEntry(jid);
+    });
+    this.onMutation({ kind: "pre-approval", jid, intent });
+  }
+
+  #cached(): CachedRoster {
+    return {
+      version: this.#version,
+      items: [...this.#items.values()],
+      requests: [...this.#requests.values()],
+      preApprovals: [...this.#preApprovals.values()],
+    };
+  }
+
+  #setSource(source: "cache" | "server"): void {
+    if (this.#source === source) return;
+    this.#source = source;
+    this.#touch();
+  }
+
   /** Applies one roster push (§2.1.6): an item, or `undefined` for a removal. */
   applyPush(jid: string, item: RosterItem | undefined, version: string | undefined): ItemChange | undefined {
-    return this.batch(() => {
+    const change = this.batch(() => {
       const change = this.#setItem(jid, item);
       if (version !== undefined) this.#setVersion(version);
       return change;
     });
+    // Item and version persist together (V-07). A push before this session's result is not
+    // known to sit on the cached version, so it leaves the cache unversioned.
+    const persistVersion = this.#source === "server" && this.#ready ? version : undefined;
+    if (change || version !== undefined) this.onMutation({ kind: "item", jid, item, version: persistVersion });
+    return change;
   }
 
   /** Records a pending-in request; returns false when one from that JID is already pending. */
@@ -163,6 +237,7 @@ export class RosterStoreImpl implements RosterStore {
       this.#touch();
       this.#refreshEntry(request.from);
     });
+    this.onMutation({ kind: "request", jid: request.from, request });
     return true;
   }
 
@@ -175,6 +250,7 @@ export class RosterStoreImpl implements RosterStore {
       this.#touch();
       this.#refreshEntry(jid);
     });
+    this.onMutation({ kind: "request", jid, request: undefined });
     return request;
   }
 
@@ -230,7 +306,8 @@ export class RosterStoreImpl implements RosterStore {
       return;
     }
     const pendingIn = this.#requests.has(jid);
-    this.#entries.set(jid, Object.freeze({ ...item, pendingIn, state: stateOf({ ...item, pendingIn }) }));
+    const approved = item.approved || this.#preApprovals.has(jid);
+    this.#entries.set(jid, Object.freeze({ ...item, approved, pendingIn, state: stateOf({ ...item, pendingIn }) }));
     this.#touch();
   }
 
