@@ -1,5 +1,5 @@
 /** A PresenceClient wired to a {@link FakeXmpp}, started with an empty (or given) roster. */
-import { createPresenceClient, type AutoReplyPolicy, type PresenceClient } from "../../src/index.js";
+import { createPresenceClient, type AutoReplyPolicy, type PresenceClient, type RosterStorage } from "../../src/index.js";
 import { FakeXmpp } from "./fake-xmpp.js";
 
 export interface Started {
@@ -7,9 +7,24 @@ export interface Started {
   xmpp: FakeXmpp;
 }
 
-export async function startedFake(options: { items?: string; ver?: string; autoReply?: AutoReplyPolicy; errors?: Error[] } = {}): Promise<Started> {
+export interface FakeOptions {
+  items?: string;
+  ver?: string;
+  autoReply?: AutoReplyPolicy;
+  errors?: Error[];
+  /** Advertised stream-feature namespaces. */
+  features?: string[];
+  storage?: RosterStorage;
+}
+
+export async function startedFake(options: FakeOptions = {}): Promise<Started> {
   const xmpp = new FakeXmpp();
-  const client = createPresenceClient({ xmpp, ...(options.autoReply === undefined ? {} : { autoReply: options.autoReply }) });
+  for (const ns of options.features ?? []) xmpp.advertised.add(ns);
+  const client = createPresenceClient({
+    xmpp,
+    ...(options.autoReply === undefined ? {} : { autoReply: options.autoReply }),
+    ...(options.storage === undefined ? {} : { storage: options.storage }),
+  });
   client.on("error", (error) => void (options.errors ?? []).push(error));
   const started = client.start();
   await tick();

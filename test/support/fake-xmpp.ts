@@ -11,6 +11,7 @@ import { parseJid, xml, type IncomingContext, type JidLike, type XmlElement, typ
 
 type Middleware = (ctx: IncomingContext, next: () => Promise<unknown>) => unknown;
 type CalleeHandler = (ctx: IncomingContext) => unknown;
+type FeatureHandler = (ctx: IncomingContext, next: () => Promise<unknown>, feature: XmlElement) => unknown;
 
 export function parse(stanza: string): XmlElement {
   return parseXml(stanza) as XmlElement;
@@ -67,7 +68,17 @@ export class FakeXmpp extends EventEmitter implements XmppClientLike {
     return Promise.resolve(parse(`<iq type="result" id="${stanza.attrs["id"]}"/>`));
   }
 
+  /** Stream features the fake server advertises, by namespace (e.g. "urn:xmpp:features:rosterver"). */
+  readonly advertised = new Set<string>();
+  readonly #featureHandlers: Array<{ ns: string; name: string; handler: FeatureHandler }> = [];
+  readonly streamFeatures = {
+    use: (name: string, ns: string, handler: FeatureHandler) => void this.#featureHandlers.push({ ns, name, handler }),
+  };
+
   async start(): Promise<void> {
+    for (const { ns, name, handler } of this.#featureHandlers) {
+      if (this.advertised.has(ns)) await handler({ stanza: parse("<features/>") }, async () => undefined, xml(name, { xmlns: ns }));
+    }
     this.status = "online";
     this.jid = parseJid(this.boundJid);
     this.emit("online", this.jid);
