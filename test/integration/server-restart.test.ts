@@ -1,0 +1,73 @@
+// The server goes away under connected clients (SIGKILL) and comes back on the same data: the
+// clients reconnect by themselves (xmpp.js reconnect), resumption fails (the server lost the
+// session), so each starts a new session: the roster is fetched again (RFC 6121 §2.2), pending
+// requests are re-delivered once (§3.1.3), and the handshake goes on. Own Prosody for this file.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPresenceClient, type PresenceClient } from "../../src/index.js";
+import { startProsody, type ProsodyServer } from "../../src/testing/prosody.js";
+import { NS_ROSTER, parseRosterQuery } from "../../src/roster/codec.js";
+import { xml } from "../../src/xmpp.js";
+
+let server: ProsodyServer;
+const clients: PresenceClient[] = [];
+beforeAll(async () => {
+  server = await startProsody();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.stop().catch(() => undefined)));
+  await server.stop();
+});
+
+function client(username: string, password: string, autoReply: "manual" | "all" = "manual"): PresenceClient {
+  const c = createPresenceClient({ service: server.service, domain: server.domain, username, password, saslMechanism: "PLAIN", autoReply });
+  c.on("error", () => undefined); // connection errors while the server is down are expected here
+  clients.push(c);
+  return c;
+}
+
+async function serverRoster(c: PresenceClient): Promise<Record<string, string>> {
+  const reply = await c.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: NS_ROSTER })));
+  const query = reply.getChild("query", NS_ROSTER);
+  return Object.fromEntries((query ? parseRosterQuery(query) : []).map((i) => [i.jid, `${i.subscription}${i.pendingOut ? "+ask" : ""}`]));
+}
+function localRoster(c: PresenceClient): Record<string, string> {
+  return Object.fromEntries([...c.roster.getSnapshot().entries.values()].map((e) => [e.jid, `${e.subscription}${e.pendingOut ? "+ask" : ""}`]));
+}
+
+describe("server killed and restarted under connected clients (Prosody)", () => {
+  it("§2.2 both clients come back with a fresh session; pending requests survive once; the handshake goes on", async () => {
+    const [a, b, c] = await server.createAccounts(3, "restart");
+    const alice = client(a!.username, a!.password, "all");
+    const bob = client(b!.username, b!.password);
+    await alice.start();
+    await bob.start();
+    await bob.subscribe(a!.jid);
+    await expect.poll(() => bob.roster.get(a!.jid)?.subscription).toBe("to");
+    // A request to Bob that he has not answered yet.
+    const carol = client(c!.username, c!.password);
+    await carol.start();
+    await carol.subscribe(b!.jid);
+    await expect.poll(() => bob.roster.getSnapshot().requests.has(c!.jid)).toBe(true);
+    let bobRequests = 0;
+    bob.on("subscription:request", () => bobRequests++);
+    const backOnline = Promise.all([alice, bob].map((x) => new Promise<void>((resolve) => x.once("online", () => resolve()))));
+
+    server.kill();
+    await expect.poll(() => [alice.online, bob.online], { timeout: 5_000 }).toEqual([false, false]);
+    expect(bob.roster.getSnapshot().ready).toBe(false);
+    await server.restart();
+    await backOnline;
+
+    expect(bob.roster.getSnapshot().ready).toBe(true);
+    expect(localRoster(bob)).toEqual(await serverRoster(bob));
+    expect(localRoster(alice)).toEqual(await serverRoster(alice));
+    await new Promise((r) => setTimeout(r, 300));
+    expect([...bob.roster.getSnapshot().requests.keys()]).toEqual([c!.jid]);
+    expect(bobRequests).toBe(0); // re-delivered, not new
+
+    await bob.approve(c!.jid);
+    await alice.subscribe(b!.jid);
+    await bob.approve(a!.jid).catch(() => undefined);
+    await expect.poll(() => [alice.roster.get(b!.jid)?.state, bob.roster.get(a!.jid)?.state]).toEqual(["Both", "Both"]);
+  }, 40_000);
+});
