@@ -1,6 +1,8 @@
 /**
- * Builds dist/: `index.js` + `index.d.ts` (the SDK, for Node and browsers) and `testing.js` +
- * `testing.d.ts` (the Node-only Prosody harness, the `xmpp-presence/testing` subpath).
+ * Builds dist/: `index.js` + `index.d.ts` (the SDK, for Node and browsers), and the Node-only
+ * subpaths `xmpp-presence/file-storage` (`file-storage.js`, the roster cache on disk: kept apart
+ * so browser bundles never see `node:fs`) and `xmpp-presence/testing` (`testing.js`, the Prosody
+ * harness). Code shared between entries goes to a hashed chunk.
  * Run with `rollup -c rollup.config.ts --configPlugin typescript` (`npm run build`).
  */
 import { readFileSync, rmSync } from "node:fs";
@@ -29,6 +31,7 @@ function external(id: string): boolean {
 
 const input = {
   index: "src/index.ts",
+  "file-storage": "src/storage/file.ts",
   testing: "src/testing/prosody.ts",
 };
 

@@ -82,7 +82,7 @@ function accountFromEnv(name) {
 
 /** Resolves with the arguments of the next `event` of `client`; rejects after a timeout. */
 function nextEvent(client, event, label = event) {
-  return new Promise((resolve, reject) => {
+  const promise = new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off(event, on);
       reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms waiting for ${label}`));
@@ -93,22 +93,24 @@ function nextEvent(client, event, label = event) {
     };
     client.once(event, on);
   });
+  promise.catch(() => {}); // awaited later; a timeout meanwhile must not crash as "unhandled"
+  return promise;
 }
 
 /** Resolves once `predicate(snapshot)` holds for `client`'s roster (checked now and on every change). */
 function rosterState(client, predicate, label) {
   return new Promise((resolve, reject) => {
-    let stop = () => {};
+    let stop;
     let settled = false;
     const timer = setTimeout(() => {
-      stop();
+      stop?.();
       reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms waiting for ${label}`));
     }, STEP_TIMEOUT_MS);
     stop = client.roster.subscribe((snapshot) => {
       if (settled || !predicate(snapshot)) return;
       settled = true;
       clearTimeout(timer);
-      queueMicrotask(() => stop()); // `subscribe` may call us before it has returned `stop`
+      stop?.(); // undefined when `subscribe` calls us at once, before returning: handled below
       resolve(snapshot);
     });
     if (settled) stop();
@@ -176,6 +178,7 @@ async function reset(pairs) {
 let server;
 const clients = [];
 let stopping;
+let interrupted = false;
 
 function shutdown() {
   stopping ??= (async () => {
@@ -189,6 +192,7 @@ function shutdown() {
 }
 
 process.on("SIGINT", () => {
+  interrupted = true;
   console.log(`\n${stamp()} interrupted: stopping`);
   // A second Ctrl-C exits at once; the harness's exit handler still kills the server.
   process.once("SIGINT", () => process.exit(130));
@@ -222,7 +226,7 @@ async function main() {
   } else {
     aliceAccount = accountFromEnv("XMPP_ALICE");
     bobAccount = accountFromEnv("XMPP_BOB");
-    domain ??= aliceAccount.domain ?? new URL(service).hostname;
+    domain ??= aliceAccount.domain ?? bobAccount.domain ?? new URL(service).hostname;
   }
 
   step("Connect Alice (autoReply: \"reverse\") and Bob (default: \"manual\")");
@@ -299,6 +303,8 @@ try {
   await main();
   process.exit(0);
 } catch (error) {
+  // After Ctrl-C, whatever was in flight fails (the terminal interrupts Prosody too): not news.
+  if (interrupted) await new Promise(() => {}); // the SIGINT handler exits
   console.error(`\n${stamp()} ${red("demo failed:")} ${error?.stack ?? error}`);
   if (server) console.error(await server.logTail(20).catch(() => ""));
   await shutdown().catch(() => undefined);

@@ -937,6 +937,8 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   }
 
   #reportError(error: unknown): void {
+    // Once stop() has begun, a push that can no longer be answered is not the app's problem.
+    if (this.#state === "stopped") return;
     const err = error instanceof Error ? error : new Error(describe(error));
     if (this.listenerCount("error") > 0) {
       try {

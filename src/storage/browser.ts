@@ -52,7 +52,8 @@ function transactionDone(transaction: IDBTransaction): Promise<void> {
  * const client = createPresenceClient({ ..., storage: indexedDbStorage() });
  * ```
  */
-export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factory?: IDBFactory): RosterStorage {
+export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factoryLike?: IDBFactoryLike): RosterStorage {
+  const factory = factoryLike as IDBFactory | undefined;
   let opening: Promise<IDBDatabase> | undefined;
 
   const database = (): Promise<IDBDatabase> => {
@@ -121,7 +122,20 @@ export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factory?: IDB
 }
 
 /** The part of the Web Storage API that {@link localStorageStorage} uses. */
-export type StorageLike = Pick<Storage, "getItem" | "setItem" | "removeItem">;
+// Declared here rather than as Pick<Storage, …> so the published types need no DOM lib.
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/**
+ * An IndexedDB factory (`globalThis.indexedDB`, or e.g. `fake-indexeddb` in tests). Declared
+ * structurally so the published types need no DOM lib.
+ */
+export interface IDBFactoryLike {
+  open(name: string, version?: number): unknown;
+}
 
 /**
  * A {@link RosterStorage} in localStorage: key `prefix + account`, a JSON value. Uses `storage`

@@ -3,7 +3,7 @@
  * `fileStorage` (Node) lives in `./file.js` and is deliberately not re-exported here, so browser
  * bundles never pull in `node:fs`.
  */
-export { indexedDbStorage, localStorageStorage, type StorageLike } from "./browser.js";
+export { indexedDbStorage, localStorageStorage, type IDBFactoryLike, type StorageLike } from "./browser.js";
 export { memoryStorage } from "./memory.js";
 export {
   applyMutation,

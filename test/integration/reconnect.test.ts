@@ -46,8 +46,10 @@ describe("reconnect on Prosody", () => {
     await expect.poll(() => bob.roster.getSnapshot().requests.size).toBe(1);
     const onlineAgain = new Promise<void>((resolve) => bob.once("online", () => resolve()));
 
-    // Forget the resumption id so xmpp.js starts a new session, as after a server restart.
-    (bob.xmpp.streamManagement as unknown as { id: string }).id = "";
+    // Make the resumption id unknown to the server, so the resume fails (<failed/>) and xmpp.js
+    // starts a new session, as after a server restart.
+    const sm = bob.xmpp.streamManagement as unknown as { id: string };
+    sm.id = `unknown-${sm.id}`;
     dropSocket(bob);
     await onlineAgain;
     expect(bob.roster.getSnapshot().ready).toBe(true);

@@ -12,10 +12,12 @@ describe("RFC 6121 §2.3–2.5 roster editing on Prosody", () => {
     });
 
     await alice.roster.add(b!.jid, { name: "Bob", groups: ["Friends", "Friends", " ", "Work"] });
-    expect(alice.roster.get(b!.jid)).toMatchObject({ name: "Bob", groups: ["Friends", "Work"], subscription: "none", state: "None" });
+    expect(alice.roster.get(b!.jid)).toMatchObject({ name: "Bob", subscription: "none", state: "None" });
+    expect([...alice.roster.get(b!.jid)!.groups].sort()).toEqual(["Friends", "Work"]); // a set: servers reorder
     await alice.roster.add(c!.jid);
     await alice.roster.update(b!.jid, { name: "Robert" });
-    expect(alice.roster.get(b!.jid)).toMatchObject({ name: "Robert", groups: ["Friends", "Work"] });
+    expect(alice.roster.get(b!.jid)?.name).toBe("Robert");
+    expect([...alice.roster.get(b!.jid)!.groups].sort()).toEqual(["Friends", "Work"]);
     await alice.roster.update(b!.jid, { groups: ["Family"] });
     expect(alice.roster.get(b!.jid)).toMatchObject({ name: "Robert", groups: ["Family"] });
     await alice.roster.move(c!.jid, undefined, "Family");
