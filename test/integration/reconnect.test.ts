@@ -37,6 +37,23 @@ describe("reconnect on Prosody", () => {
     expect(localRoster(alice)).toEqual(await serverRoster(alice));
   });
 
+  it("XEP-0198 resume: contacts' presence shows unavailable while disconnected and comes back on resume", async () => {
+    const [a, b] = await freshAccounts(2, "resumepres");
+    const alice = await online(a!, { autoReply: "all" });
+    const bob = await online(b!, { autoReply: "all", presence: { show: "chat", status: "here" } });
+    await alice.subscribe(b!.jid);
+    await expect.poll(() => alice.presence.best(b!.jid)?.show).toBe("chat");
+    const seen: string[] = [];
+    alice.presence.listen((s) => seen.push(s.contacts.get(b!.jid)?.best?.show ?? "unknown"));
+    const back = new Promise<void>((resolve) => alice.once("online", () => resolve()));
+
+    dropSocket(alice);
+    await back;
+    expect(seen).toEqual(["unknown", "chat"]); // told once each way; nothing re-sent by the server
+    expect(alice.presence.best(b!.jid)).toMatchObject({ show: "chat", status: "here" });
+    expect(bob.online).toBe(true);
+  });
+
   it("§2.2 a new session after a failed resume re-fetches the roster and keeps one copy of each pending request", async () => {
     const [a, b] = await freshAccounts(2, "newsession");
     const alice = await online(a!);
