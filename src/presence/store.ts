@@ -10,6 +10,7 @@
  * snapshot maps are {@link SnapshotMap}s that share structure with the previous snapshot.
  */
 import { PresenceError, PresenceErrorCode } from "../errors.js";
+import { Listeners } from "../observable.js";
 import { bareKeyOf } from "../jid.js";
 import { bestResource, type ParsedPresence, type ResourcePresence } from "./model.js";
 import { SnapshotMapWriter } from "./snapshot-map.js";
@@ -115,10 +116,11 @@ export class PresenceStoreImpl implements PresenceStore {
   readonly #othersOut = new SnapshotMapWriter(this.#others);
   readonly #maxOthers: number;
   readonly #onListenerError: (error: unknown) => void;
+  readonly #notify = new Listeners<PresenceSnapshot>(
+    () => this.getSnapshot(),
+    (error) => this.#onListenerError(error),
+  );
   #snapshot: PresenceSnapshot | undefined;
-  #listeners = new Set<PresenceListener>();
-  #depth = 0;
-  #changed = false;
 
   constructor(options: PresenceStoreOptions = {}) {
     const { maxOthers = DEFAULT_MAX_OTHERS, onListenerError = (error) => console.error(error) } = options;
@@ -138,18 +140,8 @@ export class PresenceStoreImpl implements PresenceStore {
     return this.#snapshot;
   };
 
-  readonly listen = (listener: PresenceListener): (() => void) => {
-    // A wrapper per call, so the same function can listen twice and be removed once.
-    const wrapped: PresenceListener = (snapshot) => listener(snapshot);
-    this.#listeners.add(wrapped);
-    return () => void this.#listeners.delete(wrapped);
-  };
-
-  readonly subscribe = (listener: PresenceListener): (() => void) => {
-    const stop = this.listen(listener);
-    this.#call(listener, this.getSnapshot());
-    return stop;
-  };
+  readonly listen = this.#notify.listen;
+  readonly subscribe = this.#notify.subscribe;
 
   readonly get = (jid: string): ReadonlyMap<string, ResourcePresence> | undefined => this.#find(jid)?.resources;
 
@@ -157,20 +149,7 @@ export class PresenceStoreImpl implements PresenceStore {
 
   /** Runs `fn` and notifies listeners once if anything changed. Nested calls notify once. */
   batch<T>(fn: () => T): T {
-    this.#depth++;
-    try {
-      return fn();
-    } finally {
-      this.#depth--;
-      if (this.#depth === 0 && this.#changed) {
-        this.#changed = false;
-        // Without listeners, the snapshot waits for the next getSnapshot().
-        if (this.#listeners.size > 0) {
-          const snapshot = this.getSnapshot();
-          for (const listener of [...this.#listeners]) this.#call(listener, snapshot);
-        }
-      }
-    }
+    return this.#notify.batch(fn);
   }
 
   /**
@@ -317,16 +296,9 @@ export class PresenceStoreImpl implements PresenceStore {
 
   #touch(): void {
     this.#snapshot = undefined;
-    this.#changed = true;
+    this.#notify.changed();
   }
 
-  #call(listener: PresenceListener, snapshot: PresenceSnapshot): void {
-    try {
-      listener(snapshot);
-    } catch (error) {
-      this.#onListenerError(error);
-    }
-  }
 }
 
 /**

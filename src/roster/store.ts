@@ -5,6 +5,7 @@
  * method is an arrow property, so `useSyncExternalStore(roster.listen, roster.getSnapshot)` works.
  */
 import type { CachedRoster, PreApprovalIntent, RosterMutation } from "../storage/types.js";
+import { Listeners } from "../observable.js";
 import { stateOf, type RosterEntry, type RosterItem } from "./model.js";
 
 /** An unanswered request from a contact to see our presence (RFC 6121 §3.1.3). */
@@ -74,9 +75,10 @@ export class RosterStoreImpl implements RosterStore {
   #ready = false;
   #version: string | undefined;
   #snapshot: RosterSnapshot | undefined;
-  #listeners = new Set<RosterListener>();
-  #depth = 0;
-  #changed = false;
+  readonly #notify = new Listeners<RosterSnapshot>(
+    () => this.getSnapshot(),
+    (error) => this.onListenerError(error),
+  );
 
   constructor(
     private readonly normalise: (jid: string) => string | undefined,
@@ -101,18 +103,8 @@ export class RosterStoreImpl implements RosterStore {
     return this.#snapshot;
   };
 
-  readonly listen = (listener: RosterListener): (() => void) => {
-    // A wrapper per call, so the same function can listen twice and be removed once.
-    const wrapped: RosterListener = (snapshot) => listener(snapshot);
-    this.#listeners.add(wrapped);
-    return () => void this.#listeners.delete(wrapped);
-  };
-
-  readonly subscribe = (listener: RosterListener): (() => void) => {
-    const stop = this.listen(listener);
-    this.#call(listener, this.getSnapshot());
-    return stop;
-  };
+  readonly listen = this.#notify.listen;
+  readonly subscribe = this.#notify.subscribe;
 
   readonly get = (jid: string): RosterEntry | undefined => {
     const key = this.normalise(jid);
@@ -131,17 +123,7 @@ export class RosterStoreImpl implements RosterStore {
 
   /** Runs `fn` and notifies listeners once if anything changed. Nested calls notify once. */
   batch<T>(fn: () => T): T {
-    this.#depth++;
-    try {
-      return fn();
-    } finally {
-      this.#depth--;
-      if (this.#depth === 0 && this.#changed) {
-        this.#changed = false;
-        const snapshot = this.getSnapshot();
-        for (const listener of [...this.#listeners]) this.#call(listener, snapshot);
-      }
-    }
+    return this.#notify.batch(fn);
   }
 
   /** Replaces every item with a full roster result (RFC 6121 §2.1.4); returns what changed. */
@@ -313,16 +295,9 @@ export class RosterStoreImpl implements RosterStore {
 
   #touch(): void {
     this.#snapshot = undefined;
-    this.#changed = true;
+    this.#notify.changed();
   }
 
-  #call(listener: RosterListener, snapshot: RosterSnapshot): void {
-    try {
-      listener(snapshot);
-    } catch (error) {
-      this.onListenerError(error);
-    }
-  }
 }
 
 function sameItem(a: RosterItem | undefined, b: RosterItem | undefined): boolean {

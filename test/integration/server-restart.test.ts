@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPresenceClient, type PresenceClient } from "../../src/index.js";
 import { startProsody, type ProsodyServer } from "../../src/testing/prosody.js";
-import { NS_ROSTER, parseRosterQuery } from "../../src/roster/codec.js";
-import { xml } from "../../src/xmpp.js";
+import { localRoster, serverRoster } from "../support/server.js";
 
 let server: ProsodyServer;
 const clients: PresenceClient[] = [];
@@ -23,15 +22,6 @@ function client(username: string, password: string, autoReply: "manual" | "all" 
   c.on("error", () => undefined); // connection errors while the server is down are expected here
   clients.push(c);
   return c;
-}
-
-async function serverRoster(c: PresenceClient): Promise<Record<string, string>> {
-  const reply = await c.xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: NS_ROSTER })));
-  const query = reply.getChild("query", NS_ROSTER);
-  return Object.fromEntries((query ? parseRosterQuery(query) : []).map((i) => [i.jid, `${i.subscription}${i.pendingOut ? "+ask" : ""}`]));
-}
-function localRoster(c: PresenceClient): Record<string, string> {
-  return Object.fromEntries([...c.roster.getSnapshot().entries.values()].map((e) => [e.jid, `${e.subscription}${e.pendingOut ? "+ask" : ""}`]));
 }
 
 describe("server killed and restarted under connected clients (Prosody)", () => {
