@@ -17,6 +17,7 @@ import { memoryStorage } from "./storage/memory.js";
 import type { PreApprovalIntent, RosterMutation, RosterStorage } from "./storage/types.js";
 import { RosterStoreImpl, type ItemChange, type RosterStore, type SubscriptionRequest } from "./roster/store.js";
 import { installStreamManagementCounter } from "./sm-counter.js";
+import { installStreamGuard } from "./stream-guard.js";
 import { NoticePairing } from "./subscription/notices.js";
 import { decide, isAutoReplyPolicy, type AutoReplyDecision, type AutoReplyPolicy } from "./subscription/policy.js";
 import {
@@ -66,6 +67,10 @@ export interface ConnectOptions {
   storage?: RosterStorage;
   /** How long a pre-approval intent lasts (ms). Default 7 days. */
   preApprovalTtlMs?: number;
+  /** At most this many pending-in requests are kept (a flood cannot grow memory). Default 1000. */
+  maxPendingRequests?: number;
+  /** A stanza larger than this (characters) closes the stream with `policy-violation`. Default 16 MiB. */
+  maxStanzaBytes?: number;
 }
 
 /** Options to wrap an xmpp.js client the app has configured itself. */
@@ -77,6 +82,8 @@ export interface WrapOptions {
   maxOtherPresences?: number;
   storage?: RosterStorage;
   preApprovalTtlMs?: number;
+  maxPendingRequests?: number;
+  maxStanzaBytes?: number;
 }
 
 /** Options of {@link createPresenceClient}. */
@@ -150,6 +157,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   readonly #storage: RosterStorage;
   readonly #preApprovalTtlMs: number;
   #cacheLoaded = false;
+  readonly #maxPendingRequests: number;
+  readonly #maxStanzaBytes: number;
+  #overflowing = false;
+  readonly #ourRequests = new Set<string>();
   #persisting: Promise<void> = Promise.resolve();
   #policy: AutoReplyPolicy;
   #replying = new Set<string>();
@@ -173,6 +184,8 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     this.xmpp = "xmpp" in options ? options.xmpp : createXmppClient(checkConnectOptions(options));
     this.#storage = options.storage ?? memoryStorage();
     this.#preApprovalTtlMs = options.preApprovalTtlMs ?? 7 * 24 * 3600 * 1000;
+    this.#maxPendingRequests = positiveInteger(options.maxPendingRequests, 1000, "maxPendingRequests");
+    this.#maxStanzaBytes = positiveInteger(options.maxStanzaBytes, 16 * 1024 * 1024, "maxStanzaBytes");
     this.#store = new RosterStoreImpl(
       bareKeyOf,
       (error) => this.#reportError(error),
@@ -564,6 +577,22 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       if (this.#state !== "starting") this.#reportError(error);
     });
     installStreamManagementCounter(xmpp);
+    installStreamGuard(xmpp, this.#maxStanzaBytes, (violation, detail) =>
+      this.#reportError(
+        new PresenceError(PresenceErrorCode.ProtocolViolation, `Closed the stream: ${violation} (${detail})`, { condition: violation }),
+      ),
+    );
+    // @xmpp/iq matches replies by id only. A reply to one of our requests from anyone but our
+    // server gets its id changed before xmpp.js sees it, so it can never answer the request
+    // (rfc6121-client SEC-02); the real reply still can.
+    xmpp.prependListener?.("element", (element: XmlElement) => {
+      const { type, id, from } = element.attrs;
+      if (element.name !== "iq" || (type !== "result" && type !== "error") || id === undefined) return;
+      if (this.#ourRequests.has(id) && !this.#fromOwnAccount(from)) {
+        element.attrs["id"] = `rejected:${id}`;
+        this.emit("iq:rejected-reply", { from, id });
+      }
+    });
 
     // RFC 6121 §2.6.1, §3.4: informational features; record them and let negotiation go on.
     const feature = (name: string, ns: string, key: "preApproval" | "rosterVersioning") =>
@@ -823,6 +852,15 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     if (hasFrom(this.#store.item(from)?.subscription ?? "none")) return; // already granted (A.3.1 S.N.)
     const status = sanitiseStatus(stanza.getChildText("status"));
     const request: SubscriptionRequest = { from, ...(status === undefined ? {} : { status }), receivedAt: Date.now() };
+    if (this.#store.request(from) !== undefined) return; // re-delivered (§3.1.3): one request per JID
+    // Bounded: the first `maxPendingRequests` are kept; later ones stay with the server, which
+    // delivers them again at the next login, so none is lost for good.
+    if (this.#store.requestCount() >= this.#maxPendingRequests) {
+      if (!this.#overflowing) this.emit("subscription:overflow", from);
+      this.#overflowing = true;
+      return;
+    }
+    this.#overflowing = false;
     if (!this.#store.addRequest(request)) return;
     this.emit("subscription:request", request);
     this.#replyTo(from);
@@ -889,6 +927,9 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   // (only our account may answer: rfc6121-client SEC-02), and stanza errors become PresenceErrors.
   async #request(iq: XmlElement): Promise<XmlElement> {
     let reply: XmlElement;
+    const id = iq.attrs["id"] ?? newId();
+    iq.attrs["id"] = id;
+    this.#ourRequests.add(id);
     try {
       reply = await this.xmpp.iqCaller.request(iq);
     } catch (cause) {
@@ -897,6 +938,8 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
         cause,
         condition: typeof condition === "string" ? condition : "undefined-condition",
       });
+    } finally {
+      this.#ourRequests.delete(id);
     }
     if (!this.#fromOwnAccount(reply.attrs["from"])) {
       throw new PresenceError(PresenceErrorCode.SpoofedReply, `Reply from ${reply.attrs["from"]} refused`);
@@ -965,6 +1008,14 @@ function describe(error: unknown): string {
     return typeof condition === "string" ? `${condition}${error.message ? ` (${error.message})` : ""}` : error.message;
   }
   return String(error);
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new PresenceError(PresenceErrorCode.InvalidArgument, `${name} must be a positive integer`);
+  }
+  return value;
 }
 
 function checkConnectOptions(options: ConnectOptions): ConnectOptions {

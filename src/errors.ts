@@ -24,6 +24,8 @@ export const PresenceErrorCode = {
   FeatureNotSupported: "feature-not-supported",
   /** A reply came from an address that may not answer it (IQ reply spoofing). */
   SpoofedReply: "spoofed-reply",
+  /** The server broke the XML stream rules (restricted XML, malformed or oversized data); the stream was closed. */
+  ProtocolViolation: "protocol-violation",
   /** The runtime lacks something the call needs (e.g. `WebSocket` on Node 20). */
   UnsupportedEnvironment: "unsupported-environment",
 } as const;

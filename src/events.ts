@@ -37,6 +37,13 @@ export interface ClientEvents {
   "roster:change": [change: ItemChange];
   /** An unauthorised or malformed roster push was refused; nothing changed. */
   "roster:rejected-push": [push: RejectedPush];
+  /** A reply to one of our IQs came from someone other than our server, and was ignored (spoofing). */
+  "iq:rejected-reply": [reply: { from: string | undefined; id: string }];
+  /**
+   * A subscription request was not recorded because `maxPendingRequests` are already pending.
+   * The server keeps it and delivers it again at the next login. Fires once per overflow.
+   */
+  "subscription:overflow": [jid: string];
   /** A session is ready: bound, roster fetched, initial presence sent. Fires again after a reconnect. */
   online: [jid: string];
   /** The connection went down (a reconnect may follow unless `stop()` was called). */

@@ -116,6 +116,11 @@ export class RosterStoreImpl implements RosterStore {
     return this.#requests.get(jid);
   }
 
+  /** How many pending-in requests there are. */
+  requestCount(): number {
+    return this.#requests.size;
+  }
+
   /** The server item for a JID (normalised key). */
   item(jid: string): RosterItem | undefined {
     return this.#items.get(jid);

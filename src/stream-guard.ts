@@ -1,0 +1,88 @@
+/**
+ * Guards the inbound XML stream before xmpp.js parses it (RFC 6120 §11; rfc6121-client SEC-07,
+ * SEC-08, XJS-06, XJS-07). The parser under xmpp.js (ltx 3.1) silently swallows every stanza
+ * after a `<!DOCTYPE`, drops comments and processing instructions without complaint, throws
+ * uncaught on an undefined entity, buffers stanzas of any size, and the TCP transport decodes
+ * each socket chunk on its own, so a UTF-8 character split across chunks becomes U+FFFD. Here:
+ *
+ * - restricted XML (comments, PIs other than the XML declaration, DTDs, entity declarations):
+ *   stream error `<restricted-xml/>` and disconnect (§11.1);
+ * - anything the parser throws on (e.g. `&undefined;`): stream error `<not-well-formed/>` (§11.3);
+ * - more than `maxStanzaBytes` without a complete top-level element: `<policy-violation/>`;
+ * - bytes decoded as one UTF-8 stream per connection.
+ *
+ * Works on an `@xmpp/client` 0.14 client; a no-op on anything else (fakes in tests).
+ */
+import type { XmlElement, XmppClientLike } from "./xmpp.js";
+
+/** Why the guard closed the stream. */
+export type StreamViolation = "restricted-xml" | "not-well-formed" | "policy-violation";
+
+interface GuardedConnection {
+  _onData?: (data: unknown) => void;
+  _streamError?: (condition: string) => Promise<unknown>;
+}
+
+// `<!` that does not open a CDATA section, or `<?` that is not the XML declaration.
+const RESTRICTED = /<!(?!\[CDATA\[)|<\?(?!xml[\s?])/u;
+// Long enough to hold any token the pattern looks for across a chunk boundary.
+const TAIL = 9;
+
+/** Installs the guard; `onViolation` hears why a stream was closed. */
+export function installStreamGuard(
+  xmpp: XmppClientLike,
+  maxStanzaBytes: number,
+  onViolation: (violation: StreamViolation, detail: string) => void,
+): void {
+  const connection = xmpp as unknown as GuardedConnection;
+  const original = connection._onData;
+  if (typeof original !== "function" || typeof connection._streamError !== "function") return;
+  const streamError = connection._streamError.bind(xmpp);
+  const write = original.bind(xmpp);
+
+  let decoder = new TextDecoder("utf-8");
+  let tail = "";
+  let pending = 0; // characters since the last complete top-level element
+  let closed = false;
+
+  const reset = (): void => {
+    decoder = new TextDecoder("utf-8");
+    tail = "";
+    pending = 0;
+    closed = false;
+  };
+  xmpp.on("connect", reset);
+  xmpp.prependListener?.("element", (_element: XmlElement) => {
+    pending = 0;
+  });
+
+  const violate = (violation: StreamViolation, detail: string): void => {
+    closed = true;
+    onViolation(violation, detail);
+    void streamError(violation).catch(() => undefined);
+  };
+
+  // The socket listener of xmpp.js is bound on the first connect, so replacing the method on
+  // the instance before start() puts the guard in front of every chunk.
+  connection._onData = (data: unknown): void => {
+    if (closed) return;
+    const text = typeof data === "string" ? data : decoder.decode(data as Uint8Array, { stream: true });
+    const window = tail + text;
+    const match = RESTRICTED.exec(window);
+    if (match) {
+      violate("restricted-xml", JSON.stringify(window.slice(match.index, match.index + 20)));
+      return;
+    }
+    tail = window.slice(-TAIL);
+    pending += text.length;
+    if (pending > maxStanzaBytes) {
+      violate("policy-violation", `more than ${maxStanzaBytes} bytes without a complete stanza`);
+      return;
+    }
+    try {
+      write(text);
+    } catch (error) {
+      violate("not-well-formed", error instanceof Error ? error.message : String(error));
+    }
+  };
+}
