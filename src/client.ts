@@ -161,6 +161,8 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   readonly #maxStanzaBytes: number;
   #overflowing = false;
   readonly #ourRequests = new Set<string>();
+  /** Subscription stanzas lost with a session (XEP-0198 "fail"), to send again in the next one. */
+  #unacked: XmlElement[] = [];
   #persisting: Promise<void> = Promise.resolve();
   #policy: AutoReplyPolicy;
   #replying = new Set<string>();
@@ -562,6 +564,11 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     // XEP-0198 resumption: the same session goes on, nothing was lost, so no re-fetch (xmpp.js
     // emits no "online" for it).
     xmpp.streamManagement?.on?.("resumed", () => this.#onResumed());
+    // A socket write that "succeeded" proves nothing: only the server's XEP-0198 ack does. What
+    // was never acked when the session was lost (failed resume, new session) is sent again.
+    xmpp.streamManagement?.on?.("fail", (stanza) => {
+      if (this.#state !== "stopped" && isSubscriptionStanza(stanza)) this.#unacked.push(stanza);
+    });
     xmpp.on("offline", () => {
       this.#onDown();
       this.#tracker.onSessionEnded();
@@ -637,6 +644,8 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       // §4.2: initial presence only after the roster, so the requests it triggers find it.
       await this.xmpp.send(ownPresenceElement({ ...this.#ownPresence, available: true }));
       if (session !== this.#sessionId) return;
+      await this.#resendUnacked();
+      if (session !== this.#sessionId) return;
       this.#sessionReady = true;
       for (const waiter of this.#sessionWaiters.splice(0)) waiter.resolve();
       this.emit("online", this.jid ?? "");
@@ -647,6 +656,19 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       if (waiters.length > 0) for (const waiter of waiters) waiter.reject(error);
       else this.#reportError(error);
     }
+  }
+
+  async #resendUnacked(): Promise<void> {
+    if (this.#unacked.length === 0) return;
+    const stanzas = this.#unacked.splice(0);
+    const resent: Array<{ to: string; type: string }> = [];
+    for (const stanza of stanzas) {
+      const to = stanza.attrs["to"] ?? "";
+      const type = stanza.attrs["type"] ?? "";
+      await this.#sendPresence(to, type, stanza.getChild("status"));
+      resent.push({ to, type });
+    }
+    this.emit("subscription:resent", resent);
   }
 
   #onResumed(): void {
@@ -1008,6 +1030,12 @@ function describe(error: unknown): string {
     return typeof condition === "string" ? `${condition}${error.message ? ` (${error.message})` : ""}` : error.message;
   }
   return String(error);
+}
+
+const SUBSCRIPTION_TYPES: ReadonlySet<string | undefined> = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
+
+function isSubscriptionStanza(stanza: XmlElement): boolean {
+  return stanza.name === "presence" && stanza.attrs["to"] !== undefined && SUBSCRIPTION_TYPES.has(stanza.attrs["type"]);
 }
 
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {

@@ -29,6 +29,11 @@ export interface ClientEvents {
   "subscription:unsubscribed": [jid: string];
   /** A contact withdrew a request before we answered it (A.3.2). */
   "subscription:withdrawn": [jid: string];
+  /**
+   * Subscription stanzas the server never acknowledged (XEP-0198) before the session was lost
+   * were sent again in the new session: `[{ to, type }]`, in their original order.
+   */
+  "subscription:resent": [stanzas: Array<{ to: string; type: string }>];
   /** The auto-reply policy answered a request. */
   "subscription:auto-reply": [reply: AutoReplied];
   /** A subscription presence to a contact bounced with a stanza error (§3.1.2). */

@@ -62,6 +62,7 @@ export interface XmppClientLike {
     enabled: boolean;
     inbound: number;
     on?(event: "resumed", listener: () => void): unknown;
+    on?(event: "fail" | "ack", listener: (stanza: XmlElement) => void): unknown;
   };
   prependListener?(event: string, listener: (...args: any[]) => void): unknown;
   iqCallee: {

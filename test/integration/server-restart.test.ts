@@ -60,4 +60,30 @@ describe("server killed and restarted under connected clients (Prosody)", () => 
     await bob.approve(a!.jid).catch(() => undefined);
     await expect.poll(() => [alice.roster.get(b!.jid)?.state, bob.roster.get(a!.jid)?.state]).toEqual(["Both", "Both"]);
   }, 40_000);
+
+  it("an approval written just before the server dies is not lost: unacked (XEP-0198) stanzas are sent again", async () => {
+    const [a, b] = await server.createAccounts(2, "lost");
+    const alice = client(a!.username, a!.password);
+    const bob = client(b!.username, b!.password);
+    await alice.start();
+    await bob.start();
+    await bob.subscribe(a!.jid);
+    await expect.poll(() => alice.roster.getSnapshot().requests.has(b!.jid)).toBe(true);
+    const resent: unknown[] = [];
+    alice.on("subscription:resent", (stanzas) => void resent.push(...stanzas));
+    const backOnline = new Promise<void>((resolve) => alice.once("online", () => resolve()));
+
+    // Freeze the server, so the approval reaches the socket (the write "succeeds") but is never
+    // read; then kill it: the server never saw the approval, and never acked it.
+    process.kill(server.pid, "SIGSTOP");
+    await alice.approve(b!.jid);
+    server.kill();
+    await server.restart();
+    await backOnline;
+
+    await expect.poll(() => bob.roster.get(a!.jid)?.subscription, { timeout: 10_000 }).toBe("to");
+    expect(resent).toEqual([{ to: b!.jid, type: "subscribed" }]);
+    expect(alice.roster.get(b!.jid)?.subscription).toBe("from");
+    expect(alice.roster.getSnapshot().requests.size).toBe(0);
+  }, 40_000);
 });
