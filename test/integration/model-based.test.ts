@@ -3,11 +3,11 @@
 // remove, auto-reply policy changes, dropped connections). After every command each client's
 // roster must equal a fresh server fetch, and the subscription states must equal what a
 // reference model of RFC 6121 (Appendix A, as a relation per ordered pair) predicts.
-// Runs: MODEL_RUNS (default 5) × up to MODEL_COMMANDS (default 12); `npm run test:soak` runs more.
+// Runs: MODEL_RUNS (default 5) × up to MODEL_COMMANDS (default 25); `npm run test:soak` runs more.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AutoReplyPolicyName, PresenceClient } from "../../src/index.js";
-import { freshAccounts, localRoster, online, serverRoster } from "../support/server.js";
+import { freshAccounts, localRoster, presenceClient, serverRoster } from "../support/server.js";
 
 const NAMES = ["A", "B", "C"] as const;
 type Name = (typeof NAMES)[number];
@@ -25,6 +25,11 @@ interface Real {
 }
 
 let executed = 0;
+const backgroundErrors: Error[] = [];
+// xmpp.js 0.14 sometimes aborts stream-management enablement after a reconnect with this
+// internal assertion (seen twice in 250 commands); the session goes on without XEP-0198 and the
+// checks after each command still hold. Any other background error fails the test.
+const KNOWN_UPSTREAM = /Stream Management assertion failure, queue should be empty after enable/;
 const key = (x: Name, y: Name) => `${x}>${y}`;
 const rel = (m: Model, x: Name, y: Name): Relation => m.rel.get(key(x, y)) ?? "none";
 const setRel = (m: Model, x: Name, y: Name, r: Relation) => m.rel.set(key(x, y), r);
@@ -209,7 +214,7 @@ const commands = [
 ];
 
 const RUNS = Number(process.env["MODEL_RUNS"] ?? 5);
-const MAX_COMMANDS = Number(process.env["MODEL_COMMANDS"] ?? 12);
+const MAX_COMMANDS = Number(process.env["MODEL_COMMANDS"] ?? 25);
 
 describe("RFC 6121 Appendix A model-based test on the real server", () => {
   it(`§3 random handshakes across three accounts match the model and the server (${RUNS} runs × ≤${MAX_COMMANDS} commands)`, async () => {
@@ -218,7 +223,18 @@ describe("RFC 6121 Appendix A model-based test on the real server", () => {
       fc.asyncProperty(fc.commands(commands, { maxCommands: MAX_COMMANDS, size: "max" }), async (cmds) => {
         runs++;
         const accounts = await freshAccounts(3, "model");
-        const clients = Object.fromEntries(await Promise.all(NAMES.map(async (n, i) => [n, await online(accounts[i]!)] as const))) as Record<Name, PresenceClient>;
+        const clients = Object.fromEntries(
+          await Promise.all(
+            NAMES.map(async (n, i) => {
+              const client = presenceClient(accounts[i]!);
+              // Background errors are collected and checked below instead of thrown.
+              client.removeAllListeners("error");
+              client.on("error", (error) => void backgroundErrors.push(error));
+              await client.start();
+              return [n, client] as const;
+            }),
+          ),
+        ) as Record<Name, PresenceClient>;
         const jid = Object.fromEntries(NAMES.map((n, i) => [n, accounts[i]!.jid])) as Record<Name, string>;
         const model: Model = { rel: new Map(), item: new Set(), policy: { A: "manual", B: "manual", C: "manual" } };
         try {
@@ -231,6 +247,10 @@ describe("RFC 6121 Appendix A model-based test on the real server", () => {
     );
     expect(runs).toBeGreaterThanOrEqual(RUNS);
     expect(executed).toBeGreaterThan(0);
-    console.log(`model-based: ${runs} runs, ${executed} commands executed against the server, 0 counterexamples`);
+    expect(backgroundErrors.filter((e) => !KNOWN_UPSTREAM.test(e.message))).toEqual([]);
+    console.log(
+      `model-based: ${runs} runs, ${executed} commands executed against the server, 0 counterexamples, ` +
+        `${backgroundErrors.length} xmpp.js stream-management assertions`,
+    );
   }, 600_000);
 });
