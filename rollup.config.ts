@@ -2,7 +2,8 @@
  * Builds dist/: `index.js` + `index.d.ts` (the SDK, for Node and browsers), and the Node-only
  * subpaths `xmpp-presence/file-storage` (`file-storage.js`, the roster cache on disk: kept apart
  * so browser bundles never see `node:fs`) and `xmpp-presence/testing` (`testing.js`, the Prosody
- * harness). Code shared between entries goes to a hashed chunk.
+ * harness), and `xmpp-presence/react` (`react.js`, hooks; `react` is an optional peer dependency).
+ * Code shared between entries goes to a hashed chunk.
  * Run with `rollup -c rollup.config.ts --configPlugin typescript` (`npm run build`).
  */
 import { readFileSync, rmSync } from "node:fs";
@@ -33,6 +34,7 @@ const input = {
   index: "src/index.ts",
   "file-storage": "src/storage/file.ts",
   testing: "src/testing/prosody.ts",
+  react: "src/react.ts",
 };
 
 // A fresh dist/ on every build, so no file of an older layout is ever published.

@@ -3,8 +3,8 @@
  * The RFC 6121 §3 subscription handshake, narrated: Alice subscribes to Bob, Bob approves,
  * Bob subscribes back and Alice's "reverse" policy approves him, so both end in "Both".
  *
- *   npm run demo                      # a throw-away Prosody on loopback (installed if missing, as root)
- *   XMPP_ALICE=alice:pw XMPP_BOB=bob:pw node scripts/demo.mjs --service xmpp://host:5222 --domain example.com
+ *   npm run demo:terminal             # a throw-away Prosody on loopback (installed if missing, as root)
+ *   XMPP_ALICE=alice:pw XMPP_BOB=bob:pw node scripts/demo-terminal.mjs --service xmpp://host:5222 --domain example.com
  *
  * Uses the built package (`npm run build` first), through its own name, as an app would.
  */
@@ -40,7 +40,7 @@ function done(text) {
 
 // ---- options --------------------------------------------------------------------------------
 
-const USAGE = `Usage: node scripts/demo.mjs [--service URL --domain DOMAIN]
+const USAGE = `Usage: node scripts/demo-terminal.mjs [--service URL --domain DOMAIN]
 
 Without --service, starts a throw-away Prosody on 127.0.0.1 (installing Debian's "prosody"
 package if it is missing and this runs as root) with fresh accounts alice and bob.

@@ -1,0 +1,79 @@
+/**
+ * A contact list in React on `xmpp-presence/react`: the roster and presence stores are read with
+ * `useSyncExternalStore`, so the list re-renders when a snapshot changes and only then.
+ *
+ *   import { Contacts } from "./Contacts.js";
+ *   <Contacts client={client} />       // client = createPresenceClient({...}); await client.start()
+ */
+import { useState } from "react";
+import type { PresenceClient, RosterEntry, SubscriptionRequest } from "xmpp-presence";
+import { useBestPresence, useRoster } from "xmpp-presence/react";
+
+/** The roster, the pending requests, and a field to ask someone new. */
+export function Contacts({ client }: { client: PresenceClient }) {
+  const { entries, requests, ready } = useRoster(client);
+  return (
+    <section>
+      {!ready && <p>Connecting…</p>}
+      <ul>
+        {[...requests.values()].map((request) => (
+          <Request key={request.from} client={client} request={request} />
+        ))}
+      </ul>
+      <ul>
+        {[...entries.values()].map((entry) => (
+          <Contact key={entry.jid} client={client} entry={entry} />
+        ))}
+      </ul>
+      <AddContact client={client} />
+    </section>
+  );
+}
+
+/** One contact: presence of their best resource, and the subscription state. */
+function Contact({ client, entry }: { client: PresenceClient; entry: RosterEntry }) {
+  const best = useBestPresence(client, entry.jid); // re-renders only when this contact's presence changes
+  return (
+    <li>
+      <span title={best?.status}>{best ? `● ${best.show}` : "○ offline"}</span> {entry.name ?? entry.jid}{" "}
+      <small>{entry.state}</small>{" "}
+      <button onClick={() => void client.roster.remove(entry.jid)}>Remove</button>
+    </li>
+  );
+}
+
+function Request({ client, request }: { client: PresenceClient; request: SubscriptionRequest }) {
+  return (
+    <li>
+      {request.from} asks to see your presence{request.status ? `: “${request.status}”` : ""}{" "}
+      <button onClick={() => void client.approve(request.from, { subscribeBack: true })}>Approve and subscribe back</button>{" "}
+      <button onClick={() => void client.deny(request.from)}>Deny</button>
+    </li>
+  );
+}
+
+function AddContact({ client }: { client: PresenceClient }) {
+  const [jid, setJid] = useState("");
+  const [error, setError] = useState<string>();
+  const add = async () => {
+    try {
+      await client.subscribe(jid);
+      setJid("");
+      setError(undefined);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e)); // e.g. invalid-jid: a PresenceError
+    }
+  };
+  return (
+    <form
+      onSubmit={(event) => {
+        event.preventDefault();
+        void add();
+      }}
+    >
+      <input value={jid} onChange={(event) => setJid(event.target.value)} placeholder="bob@example.com" />
+      <button>Add contact</button>
+      {error && <p role="alert">{error}</p>}
+    </form>
+  );
+}
