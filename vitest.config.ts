@@ -1,12 +1,22 @@
 import { defineConfig } from "vitest/config";
 
+// Unit tests run once; the integration suite runs once per real server (a project each, with its
+// own throw-away server started by test/global-setup.ts from the project's name).
+const shared = {
+  pool: "forks" as const,
+  testTimeout: 20_000,
+  hookTimeout: 60_000,
+  expect: { requireAssertions: true },
+};
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["./test/global-setup.ts"],
-    pool: "forks",
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
-    expect: { requireAssertions: true },
+    projects: [
+      { test: { ...shared, name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      { test: { ...shared, name: "prosody", include: ["test/integration/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"] } },
+      { test: { ...shared, name: "ejabberd", include: ["test/integration/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"] } },
+      // The examples end to end (chat UI in Chromium, the bot), on their own Prosody.
+      { test: { ...shared, name: "e2e", include: ["test/e2e/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"] } },
+    ],
   },
 });

@@ -71,6 +71,11 @@ export interface ConnectOptions {
   maxPendingRequests?: number;
   /** A stanza larger than this (characters) closes the stream with `policy-violation`. Default 16 MiB. */
   maxStanzaBytes?: number;
+  /**
+   * After a new session's initial presence, a pending request the server does not deliver again
+   * within this time (ms) is taken as withdrawn (RFC 6121 §3.1.3). Default 5000.
+   */
+  redeliveryWindowMs?: number;
 }
 
 /** Options to wrap an xmpp.js client the app has configured itself. */
@@ -84,6 +89,7 @@ export interface WrapOptions {
   preApprovalTtlMs?: number;
   maxPendingRequests?: number;
   maxStanzaBytes?: number;
+  redeliveryWindowMs?: number;
 }
 
 /** Options of {@link createPresenceClient}. */
@@ -159,10 +165,17 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   #cacheLoaded = false;
   readonly #maxPendingRequests: number;
   readonly #maxStanzaBytes: number;
+  readonly #redeliveryWindowMs: number;
   #overflowing = false;
   readonly #ourRequests = new Set<string>();
   /** Subscription stanzas lost with a session (XEP-0198 "fail"), to send again in the next one. */
   #unacked: XmlElement[] = [];
+  /** When the last roster push for each JID arrived (for the ejabberd re-sync, S-24). */
+  readonly #lastPushAt = new Map<string, number>();
+  #resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Requests known before this session, not yet re-delivered in it (S-19). */
+  #unconfirmed = new Set<string>();
+  #expiryTimer: ReturnType<typeof setTimeout> | undefined;
   #persisting: Promise<void> = Promise.resolve();
   #policy: AutoReplyPolicy;
   #replying = new Set<string>();
@@ -188,6 +201,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     this.#preApprovalTtlMs = options.preApprovalTtlMs ?? 7 * 24 * 3600 * 1000;
     this.#maxPendingRequests = positiveInteger(options.maxPendingRequests, 1000, "maxPendingRequests");
     this.#maxStanzaBytes = positiveInteger(options.maxStanzaBytes, 16 * 1024 * 1024, "maxStanzaBytes");
+    this.#redeliveryWindowMs = positiveInteger(options.redeliveryWindowMs, 5000, "redeliveryWindowMs");
     this.#store = new RosterStoreImpl(
       bareKeyOf,
       (error) => this.#reportError(error),
@@ -306,6 +320,8 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     this.#state = "stopped";
     this.#sessionId++;
     this.#sessionReady = false;
+    clearTimeout(this.#resyncTimer);
+    clearTimeout(this.#expiryTimer);
     if (this.xmpp.status === "online") {
       await this.xmpp.send(xml("presence", { type: "unavailable" })).catch(() => undefined);
     }
@@ -445,8 +461,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   async unsubscribe(jid: string): Promise<void> {
     const to = this.#contactJid(jid);
     this.#requireOnline();
+    const item = this.#store.item(to);
     await this.#sendPresence(to, "unsubscribe");
     this.#tracker.onUnsubscribeSent(to);
+    if ((hasTo(item?.subscription ?? "none") || item?.pendingOut) && this.#store.request(to) !== undefined) this.#expectPush(to);
   }
 
   /**
@@ -642,6 +660,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       await Promise.all([this.#fetchRoster(session), this.#blocking.fetch()]);
       if (session !== this.#sessionId) return;
       // §4.2: initial presence only after the roster, so the requests it triggers find it.
+      this.#expectRedelivery();
       await this.xmpp.send(ownPresenceElement({ ...this.#ownPresence, available: true }));
       if (session !== this.#sessionId) return;
       await this.#resendUnacked();
@@ -656,6 +675,47 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       if (waiters.length > 0) for (const waiter of waiters) waiter.reject(error);
       else this.#reportError(error);
     }
+  }
+
+  // ejabberd 23.01 moves an item from To/None+Pending Out (with a pending-in request) to a hidden
+  // "None + Pending In" without a roster push, and drops it from roster results (rfc6121-client
+  // S-24, §11.2). After the stanzas that cause it, a missing push means the roster is stale:
+  // fetch it whole.
+  #expectPush(jid: string): void {
+    const since = Date.now();
+    clearTimeout(this.#resyncTimer);
+    this.#resyncTimer = setTimeout(() => {
+      if ((this.#lastPushAt.get(jid) ?? 0) >= since || !this.online) return;
+      void this.#resync().catch((error: unknown) => this.#reportError(error));
+    }, RESYNC_AFTER_MS);
+  }
+
+  async #resync(): Promise<void> {
+    const session = this.#sessionId;
+    const query = rosterGetQuery(this.#features.rosterVersioning ? "" : undefined);
+    const reply = await this.#request(xml("iq", { type: "get", id: newId() }, query));
+    const result = reply.getChild("query", NS_ROSTER);
+    if (session !== this.#sessionId || result === undefined) return;
+    this.#store.batch(() => {
+      for (const change of this.#store.replaceItems(parseRosterQuery(result), result.attrs["ver"])) this.#onItemChange(change);
+    });
+  }
+
+  // §3.1.3: pending requests are delivered again at each new session's initial presence. One the
+  // server no longer re-delivers was withdrawn while we could not hear it (ejabberd does not
+  // deliver a withdrawal from a requester we have no roster item for: rfc6121-client S-19).
+  #expectRedelivery(): void {
+    clearTimeout(this.#expiryTimer);
+    this.#unconfirmed = new Set(this.#store.getSnapshot().requests.keys());
+    if (this.#unconfirmed.size === 0) return;
+    const session = this.#sessionId;
+    this.#expiryTimer = setTimeout(() => {
+      if (session !== this.#sessionId) return;
+      for (const jid of this.#unconfirmed) {
+        if (this.#store.removeRequest(jid) !== undefined) this.emit("subscription:withdrawn", jid);
+      }
+      this.#unconfirmed.clear();
+    }, this.#redeliveryWindowMs);
   }
 
   async #resendUnacked(): Promise<void> {
@@ -779,6 +839,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       return errorReply("modify", "bad-request");
     }
     const version = query.attrs["ver"];
+    this.#lastPushAt.set(change.kind === "remove" ? change.jid : change.item.jid, Date.now());
     this.#store.batch(() => {
       const applied =
         change.kind === "remove"
@@ -846,6 +907,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       case "unsubscribed": {
         // §3.2.3: they refused our request or cancelled our subscription.
         const pending = hasTo(item?.subscription ?? "none") || Boolean(item?.pendingOut);
+        if (pending && this.#store.request(from) !== undefined) this.#expectPush(from);
         if (pending || this.#pairing.hasPush("denied", from)) this.#pairNotice("denied", from, "notice");
         return; // else stale (A.3.4 "SHOULD NOT deliver"): ignore
       }
@@ -874,6 +936,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     if (hasFrom(this.#store.item(from)?.subscription ?? "none")) return; // already granted (A.3.1 S.N.)
     const status = sanitiseStatus(stanza.getChildText("status"));
     const request: SubscriptionRequest = { from, ...(status === undefined ? {} : { status }), receivedAt: Date.now() };
+    this.#unconfirmed.delete(from);
     if (this.#store.request(from) !== undefined) return; // re-delivered (§3.1.3): one request per JID
     // Bounded: the first `maxPendingRequests` are kept; later ones stay with the server, which
     // delivers them again at the next login, so none is lost for good.
@@ -1031,6 +1094,9 @@ function describe(error: unknown): string {
   }
   return String(error);
 }
+
+/** How long to wait for the roster push that should follow certain stanzas (S-24). */
+const RESYNC_AFTER_MS = 2000;
 
 const SUBSCRIPTION_TYPES: ReadonlySet<string | undefined> = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
 

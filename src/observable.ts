@@ -1,13 +1,15 @@
 /**
  * The store contract shared by the roster and presence stores (nanostores/Svelte, and React's
  * `useSyncExternalStore`): `listen` (changes only), `subscribe` (now, then on change), writes
- * grouped by `batch` so listeners hear once per batch, and a throwing listener reported without
- * stopping the others or the stanza that caused the change.
+ * grouped by `batch` (or `defer`, until the current synchronous run ends) so listeners hear once
+ * per batch, and a throwing listener reported without stopping the others or the stanza that
+ * caused the change.
  */
 export class Listeners<S> {
   #listeners = new Set<(snapshot: S) => void>();
   #depth = 0;
   #changed = false;
+  #deferred = false;
 
   constructor(
     private readonly getSnapshot: () => S,
@@ -40,14 +42,34 @@ export class Listeners<S> {
     try {
       return fn();
     } finally {
-      this.#depth--;
-      if (this.#depth === 0 && this.#changed) {
-        this.#changed = false;
-        // Without listeners, the snapshot waits for the next getSnapshot().
-        if (this.#listeners.size > 0) {
-          const snapshot = this.getSnapshot();
-          for (const listener of [...this.#listeners]) this.#call(listener, snapshot);
-        }
+      this.#end();
+    }
+  }
+
+  /**
+   * Holds notifications until the current synchronous run of code ends (the next microtask
+   * checkpoint), as if everything until then were one {@link batch}. The stanzas xmpp.js parses
+   * from one socket read are handled synchronously, so a flood notifies once per read, not once
+   * per stanza. Writes stay visible at once through `getSnapshot()`; only listeners wait.
+   */
+  defer(): void {
+    if (this.#deferred) return;
+    this.#deferred = true;
+    this.#depth++;
+    queueMicrotask(() => {
+      this.#deferred = false;
+      this.#end();
+    });
+  }
+
+  #end(): void {
+    this.#depth--;
+    if (this.#depth === 0 && this.#changed) {
+      this.#changed = false;
+      // Without listeners, the snapshot waits for the next getSnapshot().
+      if (this.#listeners.size > 0) {
+        const snapshot = this.getSnapshot();
+        for (const listener of [...this.#listeners]) this.#call(listener, snapshot);
       }
     }
   }

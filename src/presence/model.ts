@@ -4,7 +4,7 @@
  * decides which presences to apply (roster contact, other entity, our own resource) and the
  * store keeps them.
  */
-import { bareKeyOf } from "../jid.js";
+import { bareKey } from "../bare-key.js";
 import type { XmlElement } from "../xmpp.js";
 
 /**
@@ -116,7 +116,7 @@ export function parsePresence(stanza: XmlElement, now: number): ParsedPresence |
   const typeAttr = stanza.attrs["type"];
   if (typeAttr !== undefined && typeAttr !== "unavailable") return undefined;
   const from = stanza.attrs["from"];
-  const bare = bareKeyOf(from);
+  const bare = bareKey(from);
   if (from === undefined || bare === undefined) return undefined;
   // RFC 7622 §3.1: the first "/" starts the resourcepart (which may itself hold "/" and "@").
   const slash = from.indexOf("/");

@@ -11,9 +11,9 @@
  */
 import { PresenceError, PresenceErrorCode } from "../errors.js";
 import { Listeners } from "../observable.js";
-import { bareKeyOf } from "../jid.js";
+import { bareKey } from "../bare-key.js";
 import { bestResource, type ParsedPresence, type ResourcePresence } from "./model.js";
-import { SnapshotMapWriter } from "./snapshot-map.js";
+import { SnapshotMapWriter } from "../snapshot-map.js";
 
 /**
  * Where a presence belongs, as the client decides it: a roster contact, another entity
@@ -153,6 +153,14 @@ export class PresenceStoreImpl implements PresenceStore {
   }
 
   /**
+   * Holds listener notifications until the current synchronous run of code ends (a microtask),
+   * so the presences of one parsed chunk notify once (see `Listeners.defer`).
+   */
+  deferNotifications(): void {
+    this.#notify.defer();
+  }
+
+  /**
    * Applies one parsed presence (RFC 6121 §4.4.2, §4.5.2) to a contact, another entity or our
    * own resources, as the client classified it. An `available` presence sets that resource; an
    * `unavailable` one from a full JID removes that resource; an `unavailable` from a *bare* JID
@@ -262,12 +270,12 @@ export class PresenceStoreImpl implements PresenceStore {
     // Fast path for keys already in normalised form (what snapshots hand out).
     const direct = this.#contacts.get(jid) ?? this.#others.get(jid);
     if (direct !== undefined) return direct;
-    const key = bareKeyOf(jid);
+    const key = bareKey(jid);
     return key === undefined || key === jid ? undefined : (this.#contacts.get(key) ?? this.#others.get(key));
   }
 
   #key(jid: string): string | undefined {
-    return this.#contacts.has(jid) || this.#others.has(jid) ? jid : bareKeyOf(jid);
+    return this.#contacts.has(jid) || this.#others.has(jid) ? jid : bareKey(jid);
   }
 
   #setContact(key: string, record: ContactPresence): void {

@@ -3,7 +3,7 @@
  * step with the roster and the session: contacts vs other entities vs our own resources,
  * subscription changes (§3.3.3), disconnects and XEP-0198 resumption.
  */
-import { bareKeyOf } from "../jid.js";
+import { bareKey } from "../bare-key.js";
 import { hasTo } from "../roster/model.js";
 import type { ItemChange, RosterStoreImpl } from "../roster/store.js";
 import type { XmlElement } from "../xmpp.js";
@@ -25,12 +25,17 @@ export class PresenceTracker {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Handles an inbound `<presence/>`; ignores everything but available/unavailable. */
+  /**
+   * Handles an inbound `<presence/>`; ignores everything but available/unavailable. Listeners
+   * hear of the change once the current synchronous run ends, so a presence flood (xmpp.js
+   * handles every stanza of a socket read synchronously) notifies once per read, not per stanza.
+   */
   onStanza(stanza: XmlElement): void {
     const parsed = parsePresence(stanza, this.now());
     if (parsed === undefined) return;
+    this.presence.deferNotifications();
     const own = this.ownJid();
-    const ownBare = bareKeyOf(own);
+    const ownBare = bareKey(own);
     if (parsed.bare === ownBare) {
       // §4.2.2: the server reflects our own presence; only our *other* resources are news.
       if (own !== undefined && parsed.from === own) return;
@@ -44,8 +49,12 @@ export class PresenceTracker {
       if (sentAt !== undefined && this.now() - sentAt <= RECEIPT_WINDOW_MS) return;
       if (this.presence.get(parsed.bare) === undefined) return; // nothing known: stays unknown
     }
-    const kind = this.roster.item(parsed.bare) === undefined ? PresenceKind.Other : PresenceKind.Contact;
-    this.presence.apply(parsed, kind);
+    const item = this.roster.item(parsed.bare);
+    // An unavailable from a contact whose presence we do not receive, and of whom we know
+    // nothing, is no news: e.g. the unavailable a server sends as we unsubscribe (§3.3.2), which
+    // may arrive after the presence was dropped (S-17).
+    if (parsed.type === "unavailable" && !hasTo(item?.subscription ?? "none") && this.presence.get(parsed.bare) === undefined) return;
+    this.presence.apply(parsed, item === undefined ? PresenceKind.Other : PresenceKind.Contact);
   }
 
   /** Notes that we sent `subscribe` to a contact (for the receipt rule above). */
@@ -86,7 +95,7 @@ export class PresenceTracker {
     this.presence.batch(() => {
       restore(this.presence, held.contacts, PresenceKind.Contact);
       restore(this.presence, held.others, PresenceKind.Other);
-      for (const resource of held.own.values()) this.presence.apply(asParsed(bareKeyOf(this.ownJid()) ?? "", resource), PresenceKind.Own);
+      for (const resource of held.own.values()) this.presence.apply(asParsed(bareKey(this.ownJid()) ?? "", resource), PresenceKind.Own);
     });
   }
 

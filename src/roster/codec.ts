@@ -3,7 +3,7 @@
  * change state and lenient about everything else (unknown children and attributes are ignored,
  * RFC 6120 §8.4).
  */
-import { bareKeyOf } from "../jid.js";
+import { bareKey } from "../bare-key.js";
 import { xml, type XmlElement } from "../xmpp.js";
 import type { RosterItem, Subscription } from "./model.js";
 
@@ -15,29 +15,34 @@ const SUBSCRIPTIONS: ReadonlySet<string> = new Set(["none", "to", "from", "both"
 /** A parsed roster push: an item to store, or a removal (RFC 6121 §2.5). */
 export type RosterChange = { kind: "set"; item: RosterItem } | { kind: "remove"; jid: string };
 
-function parseGroups(item: XmlElement): string[] {
-  // §2.1.2.6: groups are a set; empty names carry nothing.
-  const names = new Set<string>();
-  for (const group of item.getChildren("group")) {
-    const name = group.getText();
-    if (name !== "") names.add(name);
+/** Shared by every item without groups (most of a large roster): one frozen array, not one each. */
+const NO_GROUPS: readonly string[] = Object.freeze([]);
+
+function parseGroups(item: XmlElement): readonly string[] {
+  // §2.1.2.6: groups are a set; empty names carry nothing. Children are walked directly (no
+  // getChildren() array per item): this runs once per item of a roster result.
+  let groups: string[] | undefined;
+  for (const child of item.children) {
+    if (typeof child === "string" || !child.is("group")) continue;
+    const name = child.getText();
+    if (name === "") continue;
+    if (groups === undefined) groups = [name];
+    else if (groups.length < 16 ? !groups.includes(name) : !new Set(groups).has(name)) groups.push(name);
   }
-  return [...names];
+  return groups ?? NO_GROUPS;
 }
 
 function parseItem(item: XmlElement, subscription: Subscription): RosterItem | undefined {
-  const jid = bareKeyOf(item.attrs["jid"]); // §2.1.2.3: jid is REQUIRED
+  const { attrs } = item;
+  const jid = bareKey(attrs["jid"]); // §2.1.2.3: jid is REQUIRED
   if (jid === undefined) return undefined;
-  const name = item.attrs["name"];
-  const approved = item.attrs["approved"];
-  return {
-    jid,
-    ...(name ? { name } : {}), // §2.1.2.4: an empty name is no name
-    groups: parseGroups(item),
-    subscription,
-    pendingOut: item.attrs["ask"] === "subscribe",
-    approved: approved === "true" || approved === "1", // xs:boolean
-  };
+  const name = attrs["name"];
+  const approvedAttr = attrs["approved"];
+  const groups = parseGroups(item);
+  const pendingOut = attrs["ask"] === "subscribe";
+  const approved = approvedAttr === "true" || approvedAttr === "1"; // xs:boolean
+  // §2.1.2.4: an empty name is no name.
+  return name ? { jid, name, groups, subscription, pendingOut, approved } : { jid, groups, subscription, pendingOut, approved };
 }
 
 /**
@@ -48,7 +53,7 @@ function parseItem(item: XmlElement, subscription: Subscription): RosterItem | u
 export function parsePushItem(item: XmlElement): RosterChange | undefined {
   const subscription = item.attrs["subscription"] ?? "none";
   if (subscription === "remove") {
-    const jid = bareKeyOf(item.attrs["jid"]);
+    const jid = bareKey(item.attrs["jid"]);
     return jid === undefined ? undefined : { kind: "remove", jid };
   }
   if (!SUBSCRIPTIONS.has(subscription)) return undefined;
@@ -63,7 +68,8 @@ export function parsePushItem(item: XmlElement): RosterChange | undefined {
  */
 export function parseRosterQuery(query: XmlElement): RosterItem[] {
   const items = new Map<string, RosterItem>();
-  for (const item of query.getChildren("item")) {
+  for (const item of query.children) {
+    if (typeof item === "string" || !item.is("item")) continue;
     const subscription = item.attrs["subscription"] ?? "none";
     if (!SUBSCRIPTIONS.has(subscription)) continue;
     const parsed = parseItem(item, subscription as Subscription);

@@ -21,6 +21,7 @@ import { createConnection, createServer } from "node:net";
 import type { Server } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import type { XmppTestServer } from "./server.js";
 
 /** Name of the configuration file written into every server directory. */
 export const CONFIG_FILE_NAME = "prosody.cfg.lua";
@@ -61,7 +62,8 @@ export interface ProsodyAccount {
 }
 
 /** A running Prosody instance started by {@link startProsody}. */
-export interface ProsodyServer {
+export interface ProsodyServer extends XmppTestServer {
+  readonly kind: "prosody";
   /** The XMPP domain served. */
   readonly domain: string;
   /** The only interface listened on. */
@@ -591,6 +593,7 @@ export async function startProsody(options: StartProsodyOptions = {}): Promise<P
   }
 
   const server: ProsodyServer = {
+    kind: "prosody",
     domain,
     host: HOST,
     c2sPort,

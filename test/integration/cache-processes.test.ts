@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { freshAccounts, online, prosody, stateIn } from "../support/server.js";
+import { freshAccounts, online, server, stateIn } from "../support/server.js";
 
 const run = promisify(execFile);
 const child = fileURLToPath(new URL("./fixtures/cache-session.ts", import.meta.url));
@@ -26,7 +26,7 @@ interface Seen {
 }
 
 async function session(account: { username: string; password: string }, cache: string, subscribeTo?: string): Promise<Seen> {
-  const args = ["--import", "tsx", child, prosody.service, prosody.domain, account.username, account.password, cache];
+  const args = ["--import", "tsx", child, server.service, server.domain, account.username, account.password, cache];
   if (subscribeTo) args.push(subscribeTo);
   const { stdout } = await run(process.execPath, args, { timeout: 20_000 });
   return JSON.parse(stdout.trim().split("\n").pop()!) as Seen;

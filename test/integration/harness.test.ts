@@ -2,14 +2,13 @@
 // accounts created from a worker, logins over TCP (PLAIN and SCRAM-SHA-1) and over WebSocket.
 import { client } from "@xmpp/client";
 import { WebSocket as NodeWebSocket } from "ws";
-import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { registerAccounts } from "../../src/testing/prosody.js";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ProsodyAccount } from "../../src/testing/prosody.js";
+import { freshAccounts, server as prosody } from "../support/server.js";
 
 // Node 20 has no global WebSocket (@xmpp/websocket uses the global one).
 (globalThis as { WebSocket?: unknown }).WebSocket ??= NodeWebSocket;
 
-const prosody = inject("prosody");
 
 /** The part of an `@xmpp/client` entity this test uses (xmpp.js 0.14 ships no types). */
 interface Address {
@@ -47,7 +46,7 @@ let alice: ProsodyAccount;
 let bob: ProsodyAccount;
 
 beforeAll(async () => {
-  const accounts = await registerAccounts(prosody.configPath, 2, { prefix: "harness", domain: prosody.domain });
+  const accounts = await freshAccounts(2, "harness");
   [alice, bob] = accounts as [ProsodyAccount, ProsodyAccount];
 });
 
@@ -55,11 +54,12 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((xmpp) => xmpp.stop().catch(() => {})));
 });
 
-describe("Prosody test harness", () => {
+describe(`${prosody.kind} test harness`, () => {
   it("provides a loopback server", () => {
     expect(prosody.service).toBe(`xmpp://127.0.0.1:${prosody.c2sPort}`);
     expect(prosody.websocketService).toBe(`ws://127.0.0.1:${prosody.httpPort}/xmpp-websocket`);
-    expect(prosody.configPath.startsWith(prosody.dir)).toBe(true);
+    if (prosody.kind === "prosody") expect(prosody.configPath.startsWith(prosody.dir)).toBe(true);
+    else expect(prosody.apiUrl).toBe(`http://127.0.0.1:${prosody.httpPort}/api`);
   });
 
   it("logs two accounts in over TCP with PLAIN", async () => {

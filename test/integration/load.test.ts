@@ -3,11 +3,11 @@
 // server's. Time and memory are printed for the record (not asserted: see `npm run bench`).
 import { describe, expect, it } from "vitest";
 import type { PresenceClient } from "../../src/index.js";
-import { freshAccounts, localRoster, online, serverRoster } from "../support/server.js";
+import { freshAccounts, localRoster, online, serverRoster, server } from "../support/server.js";
 
 const ACCOUNTS = 200;
 
-describe("load on Prosody", () => {
+describe(`load on ${server.kind}`, () => {
   it(`a 'mutual' bot and ${ACCOUNTS} accounts subscribing concurrently: every pair ends in Both`, async () => {
     const [botAccount, ...accounts] = await freshAccounts(ACCOUNTS + 1, "load");
     const bot = await online(botAccount!, { autoReply: "mutual" });

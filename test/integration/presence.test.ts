@@ -1,9 +1,9 @@
 // RFC 6121 §4 presence against the real Prosody: per-resource presence and the best-resource
 // rule, own resources, strangers, and what subscription changes do to presence.
 import { describe, expect, it } from "vitest";
-import { freshAccounts, online } from "../support/server.js";
+import { freshAccounts, online, server } from "../support/server.js";
 
-describe("RFC 6121 §4 presence on Prosody", () => {
+describe(`RFC 6121 §4 presence on ${server.kind}`, () => {
   it("§4.7.2.3 two resources with different priorities: both tracked, best = highest priority", async () => {
     const [a, b] = await freshAccounts(2, "prio");
     const alice = await online(a!, { autoReply: "all" });

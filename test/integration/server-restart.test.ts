@@ -1,16 +1,16 @@
 // The server goes away under connected clients (SIGKILL) and comes back on the same data: the
 // clients reconnect by themselves (xmpp.js reconnect), resumption fails (the server lost the
 // session), so each starts a new session: the roster is fetched again (RFC 6121 §2.2), pending
-// requests are re-delivered once (§3.1.3), and the handshake goes on. Own Prosody for this file.
+// requests are re-delivered once (§3.1.3), and the handshake goes on. Own server for this file.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPresenceClient, type PresenceClient } from "../../src/index.js";
-import { startProsody, type ProsodyServer } from "../../src/testing/prosody.js";
-import { localRoster, serverRoster } from "../support/server.js";
+import { startTestServer, type XmppTestServer } from "../../src/testing/server.js";
+import { server as projectServer, localRoster, serverRoster } from "../support/server.js";
 
-let server: ProsodyServer;
+let server: XmppTestServer;
 const clients: PresenceClient[] = [];
 beforeAll(async () => {
-  server = await startProsody();
+  server = await startTestServer(projectServer.kind);
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.stop().catch(() => undefined)));
@@ -24,7 +24,7 @@ function client(username: string, password: string, autoReply: "manual" | "all" 
   return c;
 }
 
-describe("server killed and restarted under connected clients (Prosody)", () => {
+describe(`server killed and restarted under connected clients (${projectServer.kind})`, () => {
   it("§2.2 both clients come back with a fresh session; pending requests survive once; the handshake goes on", async () => {
     const [a, b, c] = await server.createAccounts(3, "restart");
     const alice = client(a!.username, a!.password, "all");
@@ -38,6 +38,9 @@ describe("server killed and restarted under connected clients (Prosody)", () => 
     await carol.start();
     await carol.subscribe(b!.jid);
     await expect.poll(() => bob.roster.getSnapshot().requests.has(c!.jid)).toBe(true);
+    // ejabberd writes its database with a delay of about 2 s: a crash loses what changed in that
+    // time (a real server's behaviour, not the SDK's). Let it settle before the kill.
+    if (server.kind === "ejabberd") await new Promise((r) => setTimeout(r, 2500));
     let bobRequests = 0;
     bob.on("subscription:request", () => bobRequests++);
     const backOnline = Promise.all([alice, bob].map((x) => new Promise<void>((resolve) => x.once("online", () => resolve()))));
@@ -57,7 +60,8 @@ describe("server killed and restarted under connected clients (Prosody)", () => 
 
     await bob.approve(c!.jid);
     await alice.subscribe(b!.jid);
-    await bob.approve(a!.jid).catch(() => undefined);
+    await expect.poll(() => bob.roster.getSnapshot().requests.has(a!.jid)).toBe(true);
+    await bob.approve(a!.jid);
     await expect.poll(() => [alice.roster.get(b!.jid)?.state, bob.roster.get(a!.jid)?.state]).toEqual(["Both", "Both"]);
   }, 40_000);
 
@@ -72,6 +76,7 @@ describe("server killed and restarted under connected clients (Prosody)", () => 
     const resent: unknown[] = [];
     alice.on("subscription:resent", (stanzas) => void resent.push(...stanzas));
     const backOnline = new Promise<void>((resolve) => alice.once("online", () => resolve()));
+    if (server.kind === "ejabberd") await new Promise((r) => setTimeout(r, 2500)); // see above
 
     // Freeze the server, so the approval reaches the socket (the write "succeeds") but is never
     // read; then kill it: the server never saw the approval, and never acked it.

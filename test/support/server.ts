@@ -5,15 +5,22 @@
  */
 import { WebSocket as NodeWebSocket } from "ws";
 import { afterEach, inject } from "vitest";
+import type { ProvidedServer } from "../provide.js";
 import { createPresenceClient, type PresenceClient, type AutoReplyPolicy, type ClientEvents, type OwnPresence } from "../../src/index.js";
 import { NS_ROSTER, parseRosterQuery } from "../../src/roster/codec.js";
+import { registerEjabberdAccounts } from "../../src/testing/ejabberd.js";
 import { registerAccounts, type ProsodyAccount } from "../../src/testing/prosody.js";
 import { xml } from "../../src/xmpp.js";
 
 // Node 20 has no global WebSocket; browsers and Node 22 do.
 (globalThis as { WebSocket?: unknown }).WebSocket ??= NodeWebSocket;
 
-export const prosody = inject("prosody");
+/** The server of this test project (Prosody or ejabberd: see vitest.config.ts). */
+export const server: ProvidedServer = inject("server");
+/** @deprecated the project's server, whichever it is: use {@link server}. */
+export const prosody: ProvidedServer = server;
+/** True on the ejabberd project: for the few checks where the servers differ (rfc6121-client §11). */
+export const onEjabberd = server.kind === "ejabberd";
 
 const running: PresenceClient[] = [];
 afterEach(async () => {
@@ -22,7 +29,9 @@ afterEach(async () => {
 
 /** `n` fresh accounts (server rosters persist, so every test gets its own). */
 export async function freshAccounts(n: number, prefix = "t"): Promise<ProsodyAccount[]> {
-  return registerAccounts(prosody.configPath, n, { prefix, domain: prosody.domain });
+  return server.kind === "ejabberd"
+    ? registerEjabberdAccounts(server.apiUrl, n, { prefix, domain: server.domain })
+    : registerAccounts(server.configPath, n, { prefix, domain: server.domain });
 }
 
 export interface ClientOptions {
@@ -30,6 +39,7 @@ export interface ClientOptions {
   autoReply?: AutoReplyPolicy;
   resource?: string;
   presence?: OwnPresence;
+  redeliveryWindowMs?: number;
 }
 
 /** A presence client for `account` (PLAIN over loopback for speed), stopped after the test. */
@@ -43,6 +53,7 @@ export function presenceClient(account: ProsodyAccount, options: ClientOptions =
     ...(options.resource === undefined ? {} : { resource: options.resource }),
     ...(options.autoReply === undefined ? {} : { autoReply: options.autoReply }),
     ...(options.presence === undefined ? {} : { presence: options.presence }),
+    ...(options.redeliveryWindowMs === undefined ? {} : { redeliveryWindowMs: options.redeliveryWindowMs }),
   });
   client.on("error", (error) => {
     throw error; // surfaces in vitest as an unhandled error: background failures must not hide
@@ -102,4 +113,13 @@ function describeItem(item: { subscription: string; pendingOut: boolean; name?: 
 /** The Appendix A state of `jid` in `client`'s roster ("-" when there is no entry). */
 export function stateIn(client: PresenceClient, jid: string): string {
   return client.roster.get(jid)?.state ?? "-";
+}
+
+/** Ends a client's session under it so that the next one is new (resumption refused), and waits for it. */
+export async function newSession(client: PresenceClient): Promise<void> {
+  const back = new Promise<void>((resolve) => client.once("online", () => resolve()));
+  const sm = client.xmpp.streamManagement as unknown as { id: string } | undefined;
+  if (sm) sm.id = `unknown-${sm.id}`;
+  (client.xmpp.socket as { destroy(): void }).destroy();
+  await back;
 }

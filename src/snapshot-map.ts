@@ -1,7 +1,7 @@
 /**
  * Immutable map snapshots that cost O(changes), not O(size), to take. A presence flood over
- * thousands of contacts notifies listeners once per stanza, and each notification hands out a
- * snapshot; copying a 10 000-entry `Map` per stanza would make the flood quadratic.
+ * thousands of contacts, or roster pushes into a 100 000-contact roster, hand out a snapshot per
+ * notification; copying the whole `Map` each time would make them quadratic.
  *
  * Snapshots of one "epoch" share a base `Map` (never changed) and a version history per changed
  * key (append-only); a snapshot is the base plus the versions up to its sequence number. When
@@ -123,7 +123,10 @@ export class SnapshotMapWriter<K, V> {
 
   /** Notes that the live value of `key` may have changed. */
   mark(key: K): void {
-    if (!this.#all) this.#dirty.add(key);
+    if (this.#all) return;
+    this.#dirty.add(key);
+    // When most keys changed (a roster result), a copy is cheaper than versions: stop tracking.
+    if (this.#dirty.size > 64 && this.#dirty.size * 2 > this.live.size) this.markAll();
   }
 
   /** Notes that anything may have changed (the next snapshot copies the live map). */
