@@ -15,8 +15,12 @@ export default defineConfig({
       { test: { ...shared, name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { test: { ...shared, name: "prosody", include: ["test/integration/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"] } },
       { test: { ...shared, name: "ejabberd", include: ["test/integration/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"] } },
-      // The examples end to end (chat UI in Chromium, the bot), on their own Prosody.
-      { test: { ...shared, name: "e2e", include: ["test/e2e/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"] } },
+      // The examples end to end (chat UI in Chromium, the bot), on their own Prosody. The examples
+      // import "xmpp-presence", which tsconfig.json's `paths` maps to src/ (no build needed).
+      {
+        resolve: { tsconfigPaths: true },
+        test: { ...shared, name: "e2e", include: ["test/e2e/**/*.test.ts"], globalSetup: ["./test/global-setup.ts"] },
+      },
     ],
   },
 });
