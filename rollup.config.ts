@@ -33,7 +33,7 @@ function external(id: string): boolean {
 const input = {
   index: "src/index.ts",
   "file-storage": "src/storage/file.ts",
-  testing: "src/testing/prosody.ts",
+  testing: "src/testing/index.ts",
   react: "src/react.ts",
 };
 
