@@ -37,24 +37,10 @@ const MAX_STATUS_LENGTH = 1024;
 /** The roster: the observable store plus the editing verbs (RFC 6121 §2). */
 export type Roster = RosterStore & RosterEditor;
 
-/** Options to connect with credentials. */
-export interface ConnectOptions {
-  /** `xmpp://host:port`, `xmpps://host:port`, or `ws(s)://host/path` for WebSocket (browsers). */
-  service: string;
-  /** The XMPP domain; defaults to the host of `service`. */
-  domain?: string;
-  username: string;
-  password: string;
-  resource?: string;
+/** Options of the SDK itself, whichever way the connection is made. */
+export interface ClientOptions {
   /** The initial auto-reply policy. Default `"manual"`. */
   autoReply?: AutoReplyPolicy;
-  /**
-   * Force a SASL mechanism, e.g. `"PLAIN"` against a trusted loopback server. By default xmpp.js
-   * picks SCRAM-SHA-1 on plain connections.
-   */
-  saslMechanism?: string;
-  /** Print the stanza trace with `@xmpp/debug`. */
-  debug?: boolean;
   /** The presence to announce at each session start (default: plain available). */
   presence?: OwnPresence;
   /** How many non-roster entities' presence to remember (LRU). Default 500. */
@@ -78,18 +64,28 @@ export interface ConnectOptions {
   redeliveryWindowMs?: number;
 }
 
+/** Options to connect with credentials. */
+export interface ConnectOptions extends ClientOptions {
+  /** `xmpp://host:port`, `xmpps://host:port`, or `ws(s)://host/path` for WebSocket (browsers). */
+  service: string;
+  /** The XMPP domain; defaults to the host of `service`. */
+  domain?: string;
+  username: string;
+  password: string;
+  resource?: string;
+  /**
+   * Force a SASL mechanism, e.g. `"PLAIN"` against a trusted loopback server. By default xmpp.js
+   * picks SCRAM-SHA-1 on plain connections.
+   */
+  saslMechanism?: string;
+  /** Print the stanza trace with `@xmpp/debug`. */
+  debug?: boolean;
+}
+
 /** Options to wrap an xmpp.js client the app has configured itself. */
-export interface WrapOptions {
+export interface WrapOptions extends ClientOptions {
   /** A client from `client()` of `@xmpp/client` 0.14, not yet started (or already online). */
   xmpp: XmppClientLike;
-  autoReply?: AutoReplyPolicy;
-  presence?: OwnPresence;
-  maxOtherPresences?: number;
-  storage?: RosterStorage;
-  preApprovalTtlMs?: number;
-  maxPendingRequests?: number;
-  maxStanzaBytes?: number;
-  redeliveryWindowMs?: number;
 }
 
 /** Options of {@link createPresenceClient}. */

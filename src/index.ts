@@ -8,6 +8,7 @@ export {
   createPresenceClient,
   PresenceClient,
   type ApproveOptions,
+  type ClientOptions,
   type ConnectOptions,
   type DenyOptions,
   type PresenceClientOptions,
