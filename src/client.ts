@@ -169,6 +169,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   /** When the last roster push for each JID arrived (for the ejabberd re-sync, S-24). */
   readonly #lastPushAt = new Map<string, number>();
   #resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #awaitingPush = new Map<string, number>();
   /** Requests known before this session, not yet re-delivered in it (S-19). */
   #unconfirmed = new Set<string>();
   #expiryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -317,6 +318,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     this.#sessionId++;
     this.#sessionReady = false;
     clearTimeout(this.#resyncTimer);
+    this.#resyncTimer = undefined;
     clearTimeout(this.#expiryTimer);
     if (this.xmpp.status === "online") {
       await this.xmpp.send(xml("presence", { type: "unavailable" })).catch(() => undefined);
@@ -673,16 +675,17 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     }
   }
 
-  // ejabberd 23.01 moves an item from To/None+Pending Out (with a pending-in request) to a hidden
-  // "None + Pending In" without a roster push, and drops it from roster results (rfc6121-client
-  // S-24, §11.2). After the stanzas that cause it, a missing push means the roster is stale:
-  // fetch it whole.
+  // ejabberd 23.01 keeps "None + Pending In" as a hidden record: an item that moves into it (from
+  // To or None + Pending Out, by an unsubscribed or our unsubscribe; or from None, by their
+  // subscribe) gets no roster push and drops out of roster results (rfc6121-client S-24, §11.2).
+  // After the stanzas that can cause it, a missing push means the roster is stale: fetch it whole.
   #expectPush(jid: string): void {
-    const since = Date.now();
-    clearTimeout(this.#resyncTimer);
-    this.#resyncTimer = setTimeout(() => {
-      if ((this.#lastPushAt.get(jid) ?? 0) >= since || !this.online) return;
-      void this.#resync().catch((error: unknown) => this.#reportError(error));
+    if (!this.#awaitingPush.has(jid)) this.#awaitingPush.set(jid, Date.now());
+    this.#resyncTimer ??= setTimeout(() => {
+      this.#resyncTimer = undefined;
+      const stale = [...this.#awaitingPush].some(([key, since]) => (this.#lastPushAt.get(key) ?? 0) < since);
+      this.#awaitingPush.clear();
+      if (stale && this.online) void this.#resync().catch((error: unknown) => this.#reportError(error));
     }, RESYNC_AFTER_MS);
   }
 
@@ -929,7 +932,9 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
 
   // §3.1.3: a request; servers re-deliver it at every login until answered, so de-duplicate.
   #onSubscribeRequest(from: string, stanza: XmlElement): void {
-    if (hasFrom(this.#store.item(from)?.subscription ?? "none")) return; // already granted (A.3.1 S.N.)
+    const item = this.#store.item(from);
+    if (hasFrom(item?.subscription ?? "none")) return; // already granted (A.3.1 S.N.)
+    if (item !== undefined && item.subscription === "none" && !item.pendingOut) this.#expectPush(from);
     const status = sanitiseStatus(stanza.getChildText("status"));
     const request: SubscriptionRequest = { from, ...(status === undefined ? {} : { status }), receivedAt: Date.now() };
     this.#unconfirmed.delete(from);
