@@ -8,30 +8,40 @@
  * `ejabberdctl` and the Erlang code: the system configuration, spool, logs and service are left
  * alone.
  *
- * This module imports only Node.js built-ins, so it can be loaded by a test runner's global setup
- * as well as by test workers.
+ * This module imports only Node.js built-ins (directly or through `./process.js`), so it can be
+ * loaded by a test runner's global setup as well as by test workers.
  *
  * @packageDocumentation
  */
 
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  accessSync,
-  closeSync,
-  constants as fsConstants,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
-import type { Server, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { tmpdir, userInfo } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
+import {
+  HOST,
+  canConnect,
+  findExecutable,
+  freePorts,
+  installer,
+  logTails,
+  processesOf,
+  registerActiveServer,
+  registerRandomAccounts,
+  run,
+  signal,
+  sleep,
+  spawnLogged,
+  unregisterActiveServer,
+  validateAccount,
+  waitUntilReady,
+  within,
+  withDescendants,
+} from "./process.js";
+import type { ProcessInfo } from "./process.js";
 import type { XmppTestAccount, XmppTestServer } from "./server.js";
 
 /**
@@ -123,20 +133,10 @@ export interface EjabberdAccount extends XmppTestAccount {
  */
 export interface EjabberdServer extends XmppTestServer {
   readonly kind: "ejabberd";
-  /** The XMPP domain served. */
-  readonly domain: string;
-  /** The only interface listened on. */
-  readonly host: "127.0.0.1";
-  /** Client-to-server port (plain TCP, STARTTLS not offered). */
-  readonly c2sPort: number;
   /** HTTP port: the WebSocket endpoint (`/xmpp-websocket`) and the admin API (`/api`). */
   readonly httpPort: number;
   /** Erlang distribution port of the node (bound to 127.0.0.1; no epmd is used). */
   readonly distPort: number;
-  /** `xmpp://127.0.0.1:<c2sPort>`, the `service` for `@xmpp/client` over TCP. */
-  readonly service: string;
-  /** `ws://127.0.0.1:<httpPort>/xmpp-websocket`, the `service` for `@xmpp/client` over WebSocket. */
-  readonly websocketService: string;
   /**
    * `http://127.0.0.1:<httpPort>/api`, ejabberd's HTTP admin API, usable with
    * {@link registerEjabberdAccount} from other processes. Open to 127.0.0.1 without authentication
@@ -145,8 +145,6 @@ export interface EjabberdServer extends XmppTestServer {
   readonly apiUrl: string;
   /** Erlang node name, e.g. `xpp1a2b3c4d5e6f@localhost` (the Mnesia spool belongs to it). */
   readonly nodeName: string;
-  /** The server's temporary directory (configuration, spool, logs). Removed by {@link EjabberdServer.stop}. */
-  readonly dir: string;
   /** Path of `ejabberd.yml`. */
   readonly configPath: string;
   /**
@@ -229,7 +227,6 @@ export const EJABBERD_API_COMMANDS: readonly string[] = [
   "status",
 ];
 
-const HOST = "127.0.0.1";
 const STOP_GRACE_MS = 10_000;
 const KILL_WAIT_MS = 5_000;
 const ACCOUNT_CONCURRENCY = 8;
@@ -253,248 +250,13 @@ rm -rf -- "$XPP_DIR"
 exit 0
 `;
 
-interface ActiveServer {
-  /** A string found in the arguments of every process of the server (the spool directory). */
-  marker: string;
-}
-
-/** Servers started by this module and not yet stopped, by directory. */
-const activeServers = new Map<string, ActiveServer>();
-let exitHandlerInstalled = false;
-
-function installExitHandler(): void {
-  if (exitHandlerInstalled) return;
-  exitHandlerInstalled = true;
-  process.on("exit", () => {
-    for (const [dir, server] of activeServers) {
-      for (const info of processesOf(server.marker)) signal(info.pid, "SIGKILL");
-      try {
-        rmSync(dir, { recursive: true, force: true });
-      } catch {
-        // Best effort.
-      }
-    }
-    activeServers.clear();
-  });
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
-
-interface ProcessInfo {
-  pid: number;
-  ppid: number;
-  /** A zombie has exited; it only waits to be reaped (in containers, sometimes never). */
-  zombie: boolean;
-  /** Command line, arguments separated by spaces. */
-  args: string;
-}
-
-/** Every process of the machine, read synchronously (usable from an exit handler). */
-function listProcesses(): ProcessInfo[] {
-  const out: ProcessInfo[] = [];
-  let entries: string[] | undefined;
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    entries = undefined;
-  }
-  if (entries !== undefined && entries.includes("self")) {
-    for (const entry of entries) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-        // "pid (comm) state ppid ...": comm may contain spaces and parentheses.
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " ");
-        out.push({ pid: Number(entry), ppid: Number(fields[1]), zombie: fields[0] === "Z", args });
-      } catch {
-        // The process ended while we looked.
-      }
-    }
-    return out;
-  }
-  // Not Linux: ask ps.
-  try {
-    const text = execFileSync("ps", ["-A", "-o", "pid=,ppid=,stat=,args="], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    for (const line of text.split("\n")) {
-      const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s?(.*)$/.exec(line);
-      if (match === null) continue;
-      out.push({ pid: Number(match[1]), ppid: Number(match[2]), zombie: (match[3] ?? "").startsWith("Z"), args: match[4] ?? "" });
-    }
-  } catch {
-    // No ps either: nothing can be found.
-  }
-  return out;
-}
-
-/** The live processes among `all` that are in `roots` or descend from one of them. */
-function withDescendants(all: readonly ProcessInfo[], roots: readonly ProcessInfo[]): ProcessInfo[] {
-  const children = new Map<number, ProcessInfo[]>();
-  for (const info of all) {
-    const siblings = children.get(info.ppid);
-    if (siblings === undefined) children.set(info.ppid, [info]);
-    else siblings.push(info);
-  }
-  const found = new Map<number, ProcessInfo>();
-  const queue = [...roots];
-  while (queue.length > 0) {
-    const info = queue.pop();
-    if (info === undefined || info.zombie || found.has(info.pid)) continue;
-    found.set(info.pid, info);
-    queue.push(...(children.get(info.pid) ?? []));
-  }
-  return [...found.values()];
-}
-
-/**
- * The live processes of one server: those whose arguments contain `marker` (the ejabberdctl
- * wrapper, `su`, `sh`, `beam.smp`: all get the spool directory on their command line) and their
- * descendants (`erl_child_setup`, `eimp`, `memsup`, `inet_gethost`). As root, `su` puts the VM in
- * a session of its own, so the process group of the spawned child does not cover it.
- */
-function processesOf(marker: string): ProcessInfo[] {
-  const all = listProcesses();
-  return withDescendants(
-    all,
-    all.filter((info) => info.pid !== process.pid && info.args.includes(marker)),
-  );
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Find an executable on PATH (and in the usual system directories), without a shell. */
-function findExecutable(name: string): string | undefined {
-  const dirs = (process.env["PATH"] ?? "").split(delimiter).filter((d) => d !== "");
-  for (const dir of [...dirs, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: readonly string[], env?: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { env: env ?? process.env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8" },
-      (error, stdout, stderr) => {
-        let code = 0;
-        if (error) {
-          code = typeof error.code === "number" ? error.code : 1;
-          if (stderr === "") stderr = error.message;
-        }
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-let installPromise: Promise<string> | undefined;
-
-async function installEjabberd(): Promise<string> {
-  const aptGet = findExecutable("apt-get");
-  if (aptGet === undefined || process.getuid?.() !== 0) throw new Error(INSTALL_HINT);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = ["install", "-y", "--no-install-recommends", "ejabberd"];
-  let result = await run(aptGet, install, env, 900_000);
-  if (result.code !== 0) {
-    await run(aptGet, ["update"], env, 600_000);
-    result = await run(aptGet, install, env, 900_000);
-  }
-  const ejabberdctl = findExecutable("ejabberdctl");
-  if (result.code !== 0 || ejabberdctl === undefined) {
-    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
-    throw new Error(`${INSTALL_HINT} (automatic installation failed: ${detail})`);
-  }
-  return ejabberdctl;
-}
-
 /** Locate ejabberdctl, installing ejabberd if allowed. */
-async function ensureEjabberdctl(installIfMissing: boolean): Promise<string> {
-  const found = findExecutable("ejabberdctl");
-  if (found !== undefined) return found;
-  if (!installIfMissing) throw new Error(INSTALL_HINT);
-  installPromise ??= installEjabberd().finally(() => {
-    installPromise = undefined;
-  });
-  return installPromise;
-}
-
-/** `count` distinct free TCP ports on 127.0.0.1 (all held open while choosing, so they differ). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, HOST, () => resolve());
-      });
-      const address = server.address();
-      if (address === null || typeof address === "string") throw new Error("could not determine a free port");
-      ports.push(address.port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: HOST, port });
-    const done = (ok: boolean): void => {
-      socket.removeAllListeners();
-      socket.on("error", () => {});
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-    socket.setTimeout(1000, () => done(false));
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Wait for `promise`, at most `ms` (without a timer left behind to keep Node.js alive). */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function validateAccount(username: string, password: string): void {
-  if (username === "" || /[\s@/"&'<>:]/.test(username)) {
-    throw new Error(`invalid XMPP username ${JSON.stringify(username)}`);
-  }
-  if (password === "") throw new Error("an account needs a non-empty password");
-}
+const ensureEjabberdctl = installer<string>({
+  packageName: "ejabberd",
+  hint: INSTALL_HINT,
+  installTimeoutMs: 900_000,
+  find: () => findExecutable("ejabberdctl"),
+});
 
 /** The body of an API answer, parsed as JSON when it is. */
 async function responseBody(response: Response): Promise<unknown> {
@@ -576,23 +338,9 @@ export async function registerEjabberdAccounts(
   n: number,
   options: { prefix?: string; domain?: string } = {},
 ): Promise<EjabberdAccount[]> {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`account count must be a non-negative integer, got ${n}`);
-  const prefix = options.prefix ?? "user";
-  const domain = options.domain ?? "localhost";
-  const accounts: EjabberdAccount[] = Array.from({ length: n }, () => {
-    const username = `${prefix}${randomBytes(6).toString("hex")}`;
-    return { username, password: randomBytes(9).toString("base64url"), jid: `${username}@${domain}` };
-  });
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < accounts.length) {
-      const account = accounts[next++];
-      if (account === undefined) return;
-      await registerEjabberdAccount(apiUrl, account.username, account.password, domain);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ACCOUNT_CONCURRENCY, n) }, worker));
-  return accounts;
+  return registerRandomAccounts(n, options, ACCOUNT_CONCURRENCY, (username, password, domain) =>
+    registerEjabberdAccount(apiUrl, username, password, domain),
+  );
 }
 
 // --- configuration -------------------------------------------------------------------------------
@@ -750,15 +498,6 @@ function installUserOf(script: string): string {
   return /^INSTALLUSER=(\S*)/m.exec(script)?.[1]?.replace(/^["']|["']$/g, "") ?? "";
 }
 
-async function tail(file: string, lines: number): Promise<string> {
-  try {
-    const text = await readFile(file, "utf8");
-    return text.trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
-}
-
 /**
  * Start an ejabberd server on loopback in a fresh temporary directory
  * (`<os.tmpdir()>/xmpp-presence-ejabberd-XXXXXX`), and wait until it accepts connections on its
@@ -845,8 +584,9 @@ export async function startEjabberd(options: StartEjabberdOptions = {}): Promise
   let beamPid = -1;
   let stopped = false;
 
-  activeServers.set(dir, { marker });
-  installExitHandler();
+  registerActiveServer(dir, () => {
+    for (const info of processesOf(marker)) signal(info.pid, "SIGKILL");
+  });
 
   const watchdog = spawn("/bin/sh", ["-c", WATCHDOG_SCRIPT], {
     detached: true,
@@ -867,20 +607,17 @@ export async function startEjabberd(options: StartEjabberdOptions = {}): Promise
     await watchdogExited;
   };
 
-  const logTail = async (lines = 30): Promise<string> => {
-    const parts: string[] = [];
-    for (const [name, file] of [
-      ["ejabberd.log", join(paths.logsDir, "ejabberd.log")],
-      ["error.log", join(paths.logsDir, "error.log")],
-      ["crash.log", join(paths.logsDir, "crash.log")],
-      ["stderr", paths.stderrFile],
-      ["stdout", paths.stdoutFile],
-    ] as const) {
-      const text = await tail(file, lines);
-      if (text !== "") parts.push(`--- ${name} ---\n${text}`);
-    }
-    return parts.join("\n");
-  };
+  const logTail = (lines = 30): Promise<string> =>
+    logTails(
+      [
+        ["ejabberd.log", join(paths.logsDir, "ejabberd.log")],
+        ["error.log", join(paths.logsDir, "error.log")],
+        ["crash.log", join(paths.logsDir, "crash.log")],
+        ["stderr", paths.stderrFile],
+        ["stdout", paths.stdoutFile],
+      ],
+      lines,
+    );
 
   const ours = (): ProcessInfo[] => processesOf(marker);
   const childAlive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -921,70 +658,50 @@ export async function startEjabberd(options: StartEjabberdOptions = {}): Promise
   const launch = async (): Promise<void> => {
     const started = Date.now();
     beamPid = -1;
-    const stdout = openSync(paths.stdoutFile, "a");
-    const stderr = openSync(paths.stderrFile, "a");
-    let proc: ChildProcess;
-    try {
-      proc = spawn(
-        ejabberdctl,
-        [
-          "--config-dir",
-          dir,
-          "--config",
-          paths.configPath,
-          "--ctl-config",
-          paths.ctlConfigPath,
-          "--logs",
-          paths.logsDir,
-          "--spool",
-          paths.spoolDir,
-          "foreground",
-        ],
-        { cwd: dir, env, detached: false, stdio: ["ignore", stdout, stderr] },
-      );
-    } finally {
-      closeSync(stdout);
-      closeSync(stderr);
-    }
-    child = proc;
-    let exitInfo: string | undefined;
-    childExited = new Promise<void>((resolve) => {
-      proc.once("exit", (code, sig) => {
-        exitInfo = sig !== null ? `signal ${sig}` : `code ${String(code)}`;
-        resolve();
-      });
-      proc.once("error", (error) => {
-        exitInfo = `spawn error: ${error.message}`;
-        resolve();
-      });
-    });
-    // A forgotten server must not keep the Node.js process alive; the exit handler kills it.
-    proc.unref();
+    const launched = spawnLogged(
+      ejabberdctl,
+      [
+        "--config-dir",
+        dir,
+        "--config",
+        paths.configPath,
+        "--ctl-config",
+        paths.ctlConfigPath,
+        "--logs",
+        paths.logsDir,
+        "--spool",
+        paths.spoolDir,
+        "foreground",
+      ],
+      { cwd: dir, env, stdoutFile: paths.stdoutFile, stderrFile: paths.stderrFile },
+    );
+    child = launched.proc;
+    childExited = launched.exited;
 
     const fail = async (reason: string): Promise<never> => {
       await killAll();
       throw new Error(`ejabberd ${reason} (dir ${dir})\n${await logTail()}`);
     };
 
-    for (;;) {
-      if (exitInfo !== undefined) return fail(`exited during startup (${exitInfo})`);
-      const [c2sUp, httpUp] = await Promise.all([canConnect(settings.c2sPort), canConnect(settings.httpPort)]);
-      if (c2sUp && httpUp) {
+    await waitUntilReady({
+      started,
+      timeoutMs: startTimeoutMs,
+      intervalMs: 50,
+      exitInfo: launched.exitInfo,
+      ready: async () => {
+        const [c2sUp, httpUp] = await Promise.all([canConnect(settings.c2sPort), canConnect(settings.httpPort)]);
+        if (!c2sUp || !httpUp) return false;
         try {
           await callEjabberdApi(apiUrl, "status");
-          break;
+          return true;
         } catch {
           // Listening, but not serving the API yet.
+          return false;
         }
-      }
-      if (exitInfo !== undefined) return fail(`exited during startup (${exitInfo})`);
-      if (Date.now() - started > startTimeoutMs) {
-        return fail(
-          `did not accept connections on ${HOST}:${settings.c2sPort} and :${settings.httpPort} and answer its API within ${startTimeoutMs} ms`,
-        );
-      }
-      await sleep(50);
-    }
+      },
+      timeoutReason: `did not accept connections on ${HOST}:${settings.c2sPort} and :${settings.httpPort} and answer its API within ${startTimeoutMs} ms`,
+      fail,
+    });
     // ejabberd writes its pidfile when it starts, well before it listens.
     const fromFile = Number.parseInt((await readFile(paths.pidFile, "utf8").catch(() => "")).trim(), 10);
     const procs = ours();
@@ -994,7 +711,7 @@ export async function startEjabberd(options: StartEjabberdOptions = {}): Promise
   try {
     await launch();
   } catch (error) {
-    activeServers.delete(dir);
+    unregisterActiveServer(dir);
     await endWatchdog();
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -1026,7 +743,7 @@ export async function startEjabberd(options: StartEjabberdOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       await terminate();
-      activeServers.delete(dir);
+      unregisterActiveServer(dir);
       await endWatchdog();
       await rm(dir, { recursive: true, force: true });
     },

@@ -6,21 +6,34 @@
  * server-to-server listener. Nothing of the system-wide Prosody installation is used except the
  * binaries.
  *
- * This module imports only Node.js built-ins, so it can be loaded by a test runner's global setup
- * as well as by test workers.
+ * This module imports only Node.js built-ins (directly or through `./process.js`), so it can be
+ * loaded by a test runner's global setup as well as by test workers.
  *
  * @packageDocumentation
  */
 
-import { execFile, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { accessSync, closeSync, constants as fsConstants, openSync, rmSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
-import type { Server } from "node:net";
+import { statSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
+import {
+  HOST,
+  canConnect,
+  findExecutable,
+  freePorts,
+  installer,
+  isAlive,
+  logTails,
+  registerActiveServer,
+  registerRandomAccounts,
+  run,
+  signal,
+  spawnLogged,
+  unregisterActiveServer,
+  validateAccount,
+  waitUntilReady,
+} from "./process.js";
 import type { XmppTestServer } from "./server.js";
 
 /** Name of the configuration file written into every server directory. */
@@ -64,26 +77,8 @@ export interface ProsodyAccount {
 /** A running Prosody instance started by {@link startProsody}. */
 export interface ProsodyServer extends XmppTestServer {
   readonly kind: "prosody";
-  /** The XMPP domain served. */
-  readonly domain: string;
-  /** The only interface listened on. */
-  readonly host: "127.0.0.1";
-  /** Client-to-server port (plain TCP, STARTTLS not offered). */
-  readonly c2sPort: number;
-  /** HTTP port (serves the WebSocket endpoint). */
-  readonly httpPort: number;
-  /** `xmpp://127.0.0.1:<c2sPort>`, the `service` for `@xmpp/client` over TCP. */
-  readonly service: string;
-  /** `ws://127.0.0.1:<httpPort>/xmpp-websocket`, the `service` for `@xmpp/client` over WebSocket. */
-  readonly websocketService: string;
-  /** The server's temporary directory (configuration, data, logs). Removed by {@link ProsodyServer.stop}. */
-  readonly dir: string;
   /** Path of the configuration file, usable with {@link registerAccount} from other processes. */
   readonly configPath: string;
-  /** Process id of the current server process (changes on {@link ProsodyServer.restart}). */
-  readonly pid: number;
-  /** Whether the server process is currently running. */
-  readonly running: boolean;
   /** Create (or reset the password of) an account with `prosodyctl register`. */
   createAccount(username: string, password: string): Promise<void>;
   /**
@@ -96,15 +91,6 @@ export interface ProsodyServer extends XmppTestServer {
    * Idempotent.
    */
   stop(): Promise<void>;
-  /** Kill the server with SIGKILL at once, keeping its directory (to simulate a crash). */
-  kill(): void;
-  /**
-   * Start the server again, on the same directory, ports and accounts. Stops it first (SIGTERM) if it
-   * is still running.
-   */
-  restart(): Promise<void>;
-  /** The last lines of the server's log files, for diagnostics. */
-  logTail(lines?: number): Promise<string>;
 }
 
 /** Modules enabled by {@link startProsody} besides Prosody's auto-loaded ones (presence, message, iq, offline, c2s). */
@@ -119,44 +105,9 @@ export const DEFAULT_MODULES: readonly string[] = [
   "blocklist",
 ];
 
-const HOST = "127.0.0.1";
 const STOP_GRACE_MS = 5000;
 const ACCOUNT_CONCURRENCY = 4;
 const INSTALL_HINT = "prosody is not installed: run `sudo apt-get install -y prosody` (Debian/Ubuntu) and try again";
-
-/**
- * Servers started by this module and not yet stopped, by directory, with a getter for their current
- * process. When the Node.js process exits, their processes are killed and their directories removed.
- */
-const activeServers = new Map<string, () => ChildProcess | undefined>();
-let exitHandlerInstalled = false;
-
-function isAlive(child: ChildProcess | undefined): child is ChildProcess & { pid: number } {
-  return child?.pid !== undefined && child.exitCode === null && child.signalCode === null;
-}
-
-function installExitHandler(): void {
-  if (exitHandlerInstalled) return;
-  exitHandlerInstalled = true;
-  process.on("exit", () => {
-    for (const [dir, current] of activeServers) {
-      const child = current();
-      if (isAlive(child)) {
-        try {
-          process.kill(child.pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
-      try {
-        rmSync(dir, { recursive: true, force: true });
-      } catch {
-        // Best effort.
-      }
-    }
-    activeServers.clear();
-  });
-}
 
 /** Quote a string as a Lua string literal. */
 function luaString(value: string): string {
@@ -174,51 +125,6 @@ function luaList(values: readonly (string | number)[]): string {
   return `{ ${values.map((v) => (typeof v === "number" ? String(v) : luaString(v))).join(", ")} }`;
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Find an executable on PATH (and in the usual system directories), without a shell. */
-function findExecutable(name: string): string | undefined {
-  const dirs = (process.env["PATH"] ?? "").split(delimiter).filter((d) => d !== "");
-  for (const dir of [...dirs, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: readonly string[], env?: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ExecResult> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { env: env ?? process.env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8" },
-      (error, stdout, stderr) => {
-        let code = 0;
-        if (error) {
-          code = typeof error.code === "number" ? error.code : 1;
-          if (stderr === "") stderr = error.message;
-        }
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-let installPromise: Promise<Binaries> | undefined;
-
 interface Binaries {
   prosody: string;
   prosodyctl: string;
@@ -230,73 +136,13 @@ function findBinaries(): Binaries | undefined {
   return prosody !== undefined && prosodyctl !== undefined ? { prosody, prosodyctl } : undefined;
 }
 
-async function installProsody(): Promise<Binaries> {
-  const aptGet = findExecutable("apt-get");
-  if (aptGet === undefined || process.getuid?.() !== 0) throw new Error(INSTALL_HINT);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = ["install", "-y", "--no-install-recommends", "prosody"];
-  let result = await run(aptGet, install, env, 600_000);
-  if (result.code !== 0) {
-    await run(aptGet, ["update"], env, 600_000);
-    result = await run(aptGet, install, env, 600_000);
-  }
-  const binaries = findBinaries();
-  if (result.code !== 0 || binaries === undefined) {
-    const detail = result.stderr.trim().split("\n").slice(-3).join(" | ");
-    throw new Error(`${INSTALL_HINT} (automatic installation failed: ${detail})`);
-  }
-  return binaries;
-}
-
 /** Locate prosody/prosodyctl, installing them if allowed. */
-async function ensureBinaries(installIfMissing: boolean): Promise<Binaries> {
-  const found = findBinaries();
-  if (found !== undefined) return found;
-  if (!installIfMissing) throw new Error(INSTALL_HINT);
-  installPromise ??= installProsody().finally(() => {
-    installPromise = undefined;
-  });
-  return installPromise;
-}
-
-/** `count` distinct free TCP ports on 127.0.0.1 (all held open while choosing, so they differ). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, HOST, () => resolve());
-      });
-      const address = server.address();
-      if (address === null || typeof address === "string") throw new Error("could not determine a free port");
-      ports.push(address.port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: HOST, port });
-    const done = (ok: boolean): void => {
-      socket.removeAllListeners();
-      socket.on("error", () => {});
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-    socket.setTimeout(1000, () => done(false));
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const ensureBinaries = installer<Binaries>({
+  packageName: "prosody",
+  hint: INSTALL_HINT,
+  installTimeoutMs: 600_000,
+  find: findBinaries,
+});
 
 function configPathOf(configPathOrDir: string): string {
   try {
@@ -305,13 +151,6 @@ function configPathOf(configPathOrDir: string): string {
     // Not an existing directory: take it as the configuration file path.
   }
   return configPathOrDir;
-}
-
-function validateAccount(username: string, password: string): void {
-  if (username === "" || /[\s@/"&'<>:]/.test(username)) {
-    throw new Error(`invalid XMPP username ${JSON.stringify(username)}`);
-  }
-  if (password === "") throw new Error("an account needs a non-empty password");
 }
 
 /**
@@ -355,23 +194,9 @@ export async function registerAccounts(
   n: number,
   options: { prefix?: string; domain?: string } = {},
 ): Promise<ProsodyAccount[]> {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`account count must be a non-negative integer, got ${n}`);
-  const prefix = options.prefix ?? "user";
-  const domain = options.domain ?? "localhost";
-  const accounts: ProsodyAccount[] = Array.from({ length: n }, () => {
-    const username = `${prefix}${randomBytes(6).toString("hex")}`;
-    return { username, password: randomBytes(9).toString("base64url"), jid: `${username}@${domain}` };
-  });
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < accounts.length) {
-      const account = accounts[next++];
-      if (account === undefined) return;
-      await registerAccount(configPathOrDir, account.username, account.password, domain);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ACCOUNT_CONCURRENCY, n) }, worker));
-  return accounts;
+  return registerRandomAccounts(n, options, ACCOUNT_CONCURRENCY, (username, password, domain) =>
+    registerAccount(configPathOrDir, username, password, domain),
+  );
 }
 
 interface Layout {
@@ -435,15 +260,6 @@ VirtualHost ${luaString(settings.domain)}
 `;
 }
 
-async function tail(file: string, lines: number): Promise<string> {
-  try {
-    const text = await readFile(file, "utf8");
-    return text.trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
-}
-
 /**
  * Start a Prosody server on loopback in a fresh temporary directory
  * (`<os.tmpdir()>/xmpp-presence-prosody-XXXXXX`), and wait until it accepts connections on both its
@@ -503,50 +319,28 @@ export async function startProsody(options: StartProsodyOptions = {}): Promise<P
   let exited: Promise<void> = Promise.resolve();
   let stopped = false;
 
-  const logTail = async (lines = 30): Promise<string> => {
-    const parts: string[] = [];
-    for (const [name, file] of [
-      ["prosody.log", paths.logFile],
-      ["stderr", paths.stderrFile],
-      ["stdout", paths.stdoutFile],
-    ] as const) {
-      const text = await tail(file, lines);
-      if (text !== "") parts.push(`--- ${name} ---\n${text}`);
-    }
-    return parts.join("\n");
-  };
+  const logTail = (lines = 30): Promise<string> =>
+    logTails(
+      [
+        ["prosody.log", paths.logFile],
+        ["stderr", paths.stderrFile],
+        ["stdout", paths.stdoutFile],
+      ],
+      lines,
+    );
 
   const isRunning = (): boolean => isAlive(child);
 
   const launch = async (): Promise<void> => {
     const started = Date.now();
-    const stdout = openSync(paths.stdoutFile, "a");
-    const stderr = openSync(paths.stderrFile, "a");
-    let proc: ChildProcess;
-    try {
-      proc = spawn(binaries.prosody, ["-F", "--config", paths.configPath], {
-        cwd: dir,
-        detached: false,
-        stdio: ["ignore", stdout, stderr],
-      });
-    } finally {
-      closeSync(stdout);
-      closeSync(stderr);
-    }
-    child = proc;
-    let exitInfo: string | undefined;
-    exited = new Promise<void>((resolve) => {
-      proc.once("exit", (code, signal) => {
-        exitInfo = signal !== null ? `signal ${signal}` : `code ${String(code)}`;
-        resolve();
-      });
-      proc.once("error", (error) => {
-        exitInfo = `spawn error: ${error.message}`;
-        resolve();
-      });
+    const launched = spawnLogged(binaries.prosody, ["-F", "--config", paths.configPath], {
+      cwd: dir,
+      stdoutFile: paths.stdoutFile,
+      stderrFile: paths.stderrFile,
     });
-    // A forgotten server must not keep the Node.js process alive; the exit handler kills it.
-    proc.unref();
+    const proc = launched.proc;
+    child = proc;
+    exited = launched.exited;
 
     const fail = async (reason: string): Promise<never> => {
       if (isRunning()) {
@@ -556,16 +350,19 @@ export async function startProsody(options: StartProsodyOptions = {}): Promise<P
       throw new Error(`Prosody ${reason} (dir ${dir})\n${await logTail()}`);
     };
 
-    for (;;) {
-      if (exitInfo !== undefined) return fail(`exited during startup (${exitInfo})`);
-      const [c2sUp, httpUp] = await Promise.all([canConnect(c2sPort), canConnect(httpPort)]);
-      if (exitInfo !== undefined) return fail(`exited during startup (${exitInfo})`);
-      if (c2sUp && httpUp) return;
-      if (Date.now() - started > startTimeoutMs) {
-        return fail(`did not accept connections on ${HOST}:${c2sPort} and :${httpPort} within ${startTimeoutMs} ms`);
-      }
-      await sleep(25);
-    }
+    await waitUntilReady({
+      started,
+      timeoutMs: startTimeoutMs,
+      intervalMs: 25,
+      exitInfo: launched.exitInfo,
+      // Both ports up but the process gone counts as an exit.
+      ready: async () => {
+        const [c2sUp, httpUp] = await Promise.all([canConnect(c2sPort), canConnect(httpPort)]);
+        return c2sUp && httpUp && launched.exitInfo() === undefined;
+      },
+      timeoutReason: `did not accept connections on ${HOST}:${c2sPort} and :${httpPort} within ${startTimeoutMs} ms`,
+      fail,
+    });
   };
 
   const terminate = async (): Promise<void> => {
@@ -582,12 +379,13 @@ export async function startProsody(options: StartProsodyOptions = {}): Promise<P
     }
   };
 
-  activeServers.set(dir, () => child);
-  installExitHandler();
+  registerActiveServer(dir, () => {
+    if (isAlive(child)) signal(child.pid, "SIGKILL");
+  });
   try {
     await launch();
   } catch (error) {
-    activeServers.delete(dir);
+    unregisterActiveServer(dir);
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
@@ -614,7 +412,7 @@ export async function startProsody(options: StartProsodyOptions = {}): Promise<P
       if (stopped) return;
       stopped = true;
       await terminate();
-      activeServers.delete(dir);
+      unregisterActiveServer(dir);
       await rm(dir, { recursive: true, force: true });
     },
     kill(): void {
