@@ -12,6 +12,7 @@
 import { PresenceError, PresenceErrorCode } from "../errors.js";
 import { Listeners } from "../observable.js";
 import { bareKey } from "../bare-key.js";
+import { detach } from "../detach.js";
 import { bestResource, type ParsedPresence, type ResourcePresence } from "./model.js";
 import { SnapshotMapWriter } from "../snapshot-map.js";
 
@@ -191,14 +192,16 @@ export class PresenceStoreImpl implements PresenceStore {
     const before = here.get(key) ?? moving;
     const resources = nextResources(before?.resources, parsed);
     if (moving === undefined && before !== undefined && resources === before.resources) {
-      if (kind === PresenceKind.Other) this.#setOther(key, before); // still counts as recent use
+      if (kind === PresenceKind.Other) this.#setOther(before); // still counts as recent use
       return false;
     }
     return this.batch(() => {
       if (moving !== undefined) this.#delete(key, there);
-      const record = before !== undefined && resources === before.resources ? before : contactPresence(key, resources);
-      if (kind === PresenceKind.Contact) this.#setContact(key, record);
-      else this.#setOther(key, record);
+      // A key new to the store is copied (see detach); a known one reuses the stored copy.
+      const record =
+        before !== undefined && resources === before.resources ? before : contactPresence(before?.jid ?? detach(key), resources);
+      if (kind === PresenceKind.Contact) this.#setContact(record);
+      else this.#setOther(record);
       this.#touch();
       return true;
     });
@@ -244,7 +247,7 @@ export class PresenceStoreImpl implements PresenceStore {
     if (key === undefined || record === undefined) return false;
     return this.batch(() => {
       this.#delete(key, this.#others);
-      this.#setContact(key, record);
+      this.#setContact(record);
       this.#touch();
       return true;
     });
@@ -260,7 +263,7 @@ export class PresenceStoreImpl implements PresenceStore {
     if (key === undefined || record === undefined) return false;
     return this.batch(() => {
       this.#delete(key, this.#contacts);
-      this.#setOther(key, record);
+      this.#setOther(record);
       this.#touch();
       return true;
     });
@@ -278,13 +281,16 @@ export class PresenceStoreImpl implements PresenceStore {
     return this.#contacts.has(jid) || this.#others.has(jid) ? jid : bareKey(jid);
   }
 
-  #setContact(key: string, record: ContactPresence): void {
-    this.#contacts.set(key, record);
-    this.#contactsOut.mark(key);
+  // Keys are the records' own `jid` (a detached copy), never the caller's string, which may be a
+  // view into a parsed socket chunk (see detach).
+  #setContact(record: ContactPresence): void {
+    this.#contacts.set(record.jid, record);
+    this.#contactsOut.mark(record.jid);
   }
 
-  #setOther(key: string, record: ContactPresence): void {
+  #setOther(record: ContactPresence): void {
     // Re-insert so Map order stays least-recently-updated first; then evict from the front.
+    const key = record.jid;
     const existing = this.#others.get(key);
     this.#others.delete(key);
     this.#others.set(key, record);
@@ -297,8 +303,10 @@ export class PresenceStoreImpl implements PresenceStore {
   }
 
   #delete(key: string, from: Map<string, ContactPresence>): boolean {
-    if (!from.delete(key)) return false;
-    (from === this.#contacts ? this.#contactsOut : this.#othersOut).mark(key);
+    const record = from.get(key);
+    if (record === undefined) return false;
+    from.delete(key);
+    (from === this.#contacts ? this.#contactsOut : this.#othersOut).mark(record.jid);
     return true;
   }
 
@@ -335,14 +343,15 @@ function nextResources(
   ) {
     return current as ReadonlyMap<string, ResourcePresence>;
   }
-  const presence: ResourcePresence = Object.freeze({
-    resource,
-    show: parsed.show,
-    ...(parsed.status === undefined ? {} : { status: parsed.status }),
-    priority: parsed.priority,
-    receivedAt: parsed.receivedAt,
-  });
-  return new Map(current).set(resource, presence);
+  // Kept until replaced: copies, not views into the parsed socket chunk (see detach). A known
+  // resource keeps its stored name (a Map keeps the first key of equal ones anyway).
+  const name = existing?.resource ?? detach(resource);
+  const presence: ResourcePresence = Object.freeze(
+    parsed.status === undefined
+      ? { resource: name, show: parsed.show, priority: parsed.priority, receivedAt: parsed.receivedAt }
+      : { resource: name, show: parsed.show, status: detach(parsed.status), priority: parsed.priority, receivedAt: parsed.receivedAt },
+  );
+  return new Map(current).set(name, presence);
 }
 
 function contactPresence(jid: string, resources: ReadonlyMap<string, ResourcePresence>): ContactPresence {

@@ -4,6 +4,7 @@
  * RFC 6120 §8.4).
  */
 import { bareKey } from "../bare-key.js";
+import { detach } from "../detach.js";
 import { xml, type XmlElement } from "../xmpp.js";
 import type { RosterItem, Subscription } from "./model.js";
 
@@ -26,17 +27,20 @@ function parseGroups(item: XmlElement): readonly string[] {
     if (typeof child === "string" || !child.is("group")) continue;
     const name = child.getText();
     if (name === "") continue;
-    if (groups === undefined) groups = [name];
-    else if (groups.length < 16 ? !groups.includes(name) : !new Set(groups).has(name)) groups.push(name);
+    // Kept in the store for good: never as a view into the parsed roster result (see detach).
+    if (groups === undefined) groups = [detach(name)];
+    else if (groups.length < 16 ? !groups.includes(name) : !new Set(groups).has(name)) groups.push(detach(name));
   }
   return groups ?? NO_GROUPS;
 }
 
 function parseItem(item: XmlElement, subscription: Subscription): RosterItem | undefined {
   const { attrs } = item;
-  const jid = bareKey(attrs["jid"]); // §2.1.2.3: jid is REQUIRED
-  if (jid === undefined) return undefined;
-  const name = attrs["name"];
+  const key = bareKey(attrs["jid"]); // §2.1.2.3: jid is REQUIRED
+  if (key === undefined) return undefined;
+  // The store keeps these for good: copies, not views into the parsed roster result (see detach).
+  const jid = detach(key);
+  const name = attrs["name"] && detach(attrs["name"]);
   const approvedAttr = attrs["approved"];
   const groups = parseGroups(item);
   const pendingOut = attrs["ask"] === "subscribe";

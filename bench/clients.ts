@@ -1,0 +1,364 @@
+/**
+ * The three clients the benchmark compares, behind one small interface: log in and load the
+ * roster (timed from the roster get leaving to the roster being held), then play a workload
+ * (timed from the trigger leaving to the final state being visible), counting listener calls.
+ *
+ * - raw: `@xmpp/client` alone, counting parsed stanzas: the floor the SDK sits on.
+ * - sdk: xmpp-presence, state read from its stores through their listeners (as an app would).
+ * - stanza: StanzaJS, holding the equivalent state its API allows in plain Maps.
+ */
+import { client as xmppClient } from "@xmpp/client";
+import * as Stanza from "stanza";
+import { createPresenceClient, type PresenceClient, type PresenceSnapshot, type RosterSnapshot } from "../src/index.js";
+import { xml } from "../src/xmpp.js";
+import { SENTINEL, sentinelRequester } from "./workloads.js";
+
+export type ClientKind = "raw" | "sdk" | "stanza";
+export type Scenario = "roster" | "presence" | "pushes" | "lockstep" | "subs";
+
+/** What the client holds at the end of a workload, to check it against the expectation. */
+export interface Held {
+  rosterItems?: number;
+  availableResources?: number;
+  availableContacts?: number;
+  requests?: number;
+  stanzas?: number;
+}
+
+export interface Played {
+  ms: number;
+  /** Store listener calls (sdk), event handler calls (stanza), stanza events (raw). */
+  listenerCalls: number;
+  /** Runs of stanzas processed synchronously (one per parser chunk), where the client exposes them. */
+  batches?: number;
+}
+
+export interface BenchClient {
+  /** Connects; resolves with the ms from the roster get leaving until the roster is held. */
+  login(): Promise<number>;
+  /** Sends `go KEY` and resolves when the workload's last stanza shows in the held state. */
+  play(key: string, scenario: Scenario, run: number, expectStanzas: number): Promise<Played>;
+  held(): Held;
+  stop(): Promise<void>;
+}
+
+export interface ClientConfig {
+  service: string;
+  username: string;
+  password: string;
+}
+
+const TRIGGER_TO = "bench@localhost";
+const LONG = 10 * 60 * 1000;
+
+interface XmppLike {
+  on(event: string, fn: (...args: any[]) => void): void;
+  send(el: unknown): Promise<void>;
+  start(): Promise<unknown>;
+  stop(): Promise<unknown>;
+  socket?: { setNoDelay?: (on: boolean) => void };
+  iqCaller: { request(el: unknown, timeout?: number): Promise<unknown> };
+}
+
+function trigger(key: string) {
+  return xml("message", { to: TRIGGER_TO, type: "normal" }, xml("body", {}, `go ${key}`));
+}
+
+/** Counts runs of synchronously processed elements: one per microtask checkpoint. */
+function batchCounter() {
+  let inBatch = false;
+  const counter = {
+    batches: 0,
+    tick() {
+      if (inBatch) return;
+      inBatch = true;
+      counter.batches++;
+      queueMicrotask(() => {
+        inBatch = false;
+      });
+    },
+  };
+  return counter;
+}
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+// ---- raw @xmpp/client ---------------------------------------------------------------------------
+
+class RawClient implements BenchClient {
+  readonly #xmpp: XmppLike;
+  #stanzas = 0;
+  #waiting: { target: number; done: () => void } | undefined;
+  readonly #batch = batchCounter();
+
+  constructor(config: ClientConfig) {
+    const { service, username, password } = config;
+    this.#xmpp = xmppClient({
+      service,
+      domain: "localhost",
+      username,
+      password,
+      credentials: (auth: (c: object, m: string) => Promise<void>) => auth({ username, password }, "PLAIN"),
+    }) as XmppLike;
+    this.#xmpp.on("error", () => undefined);
+    this.#xmpp.on("connect", () => this.#xmpp.socket?.setNoDelay?.(true));
+    this.#xmpp.on("element", () => this.#batch.tick());
+    this.#xmpp.on("stanza", () => {
+      this.#stanzas++;
+      if (this.#waiting && this.#stanzas >= this.#waiting.target) {
+        const { done } = this.#waiting;
+        this.#waiting = undefined;
+        done();
+      }
+    });
+  }
+
+  async login(): Promise<number> {
+    await this.#xmpp.start();
+    const t0 = performance.now();
+    await this.#xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), LONG);
+    return performance.now() - t0;
+  }
+
+  async play(key: string, _scenario: Scenario, _run: number, expectStanzas: number): Promise<Played> {
+    const done = deferred();
+    const start = this.#stanzas;
+    const batches = this.#batch.batches;
+    this.#waiting = { target: start + expectStanzas, done: done.resolve };
+    const t0 = performance.now();
+    await this.#xmpp.send(trigger(key));
+    await done.promise;
+    const ms = performance.now() - t0;
+    return { ms, listenerCalls: this.#stanzas - start, batches: this.#batch.batches - batches };
+  }
+
+  held(): Held {
+    return { stanzas: this.#stanzas };
+  }
+
+  async stop(): Promise<void> {
+    await this.#xmpp.stop().catch(() => undefined);
+  }
+}
+
+// ---- xmpp-presence ------------------------------------------------------------------------------
+
+class SdkClient implements BenchClient {
+  readonly #client: PresenceClient;
+  #rosterCalls = 0;
+  #presenceCalls = 0;
+  #onRoster: ((s: RosterSnapshot) => void) | undefined;
+  #onPresence: ((s: PresenceSnapshot) => void) | undefined;
+  readonly #batch = batchCounter();
+
+  constructor(config: ClientConfig) {
+    this.#client = createPresenceClient({
+      ...config,
+      domain: "localhost",
+      saslMechanism: "PLAIN",
+      // Hold every request of the 10k-request workload (the default keeps the first 1000).
+      maxPendingRequests: 1_000_000,
+    });
+    this.#client.on("error", (error) => console.error("sdk error:", error));
+    this.#client.xmpp.on("element", () => this.#batch.tick());
+    // What an app does: listen, and read the snapshot it is handed.
+    this.#client.roster.listen((snapshot) => {
+      this.#rosterCalls++;
+      this.#onRoster?.(snapshot);
+    });
+    this.#client.presence.listen((snapshot) => {
+      this.#presenceCalls++;
+      this.#onPresence?.(snapshot);
+    });
+  }
+
+  async login(): Promise<number> {
+    let t0 = 0;
+    const ready = deferred<number>();
+    this.#client.xmpp.on("send", (el: { name: string; attrs: Record<string, string>; getChild(n: string, ns?: string): unknown }) => {
+      if (el.name === "iq" && el.attrs["type"] === "get" && el.getChild("query", "jabber:iq:roster")) t0 = performance.now();
+    });
+    this.#onRoster = (snapshot) => {
+      if (snapshot.ready && snapshot.entries.has(SENTINEL)) ready.resolve(performance.now() - t0);
+    };
+    await this.#client.start();
+    const ms = await ready.promise;
+    this.#onRoster = undefined;
+    return ms;
+  }
+
+  async play(key: string, scenario: Scenario, run: number): Promise<Played> {
+    const done = deferred();
+    const r0 = this.#rosterCalls;
+    const p0 = this.#presenceCalls;
+    const b0 = this.#batch.batches;
+    if (scenario === "presence") {
+      const status = `run ${run}`;
+      this.#onPresence = (s) => {
+        if (s.contacts.get(SENTINEL)?.best?.status === status) done.resolve();
+      };
+    } else if (scenario === "pushes" || scenario === "lockstep") {
+      const name = `run ${run}`;
+      this.#onRoster = (s) => {
+        if (s.entries.get(SENTINEL)?.name === name) done.resolve();
+      };
+    } else if (scenario === "subs") {
+      const last = sentinelRequester(run);
+      this.#onRoster = (s) => {
+        if (s.requests.has(last)) done.resolve();
+      };
+    }
+    const t0 = performance.now();
+    await this.#client.xmpp.send(trigger(key) as never);
+    await done.promise;
+    const ms = performance.now() - t0;
+    this.#onRoster = undefined;
+    this.#onPresence = undefined;
+    const listenerCalls = scenario === "presence" ? this.#presenceCalls - p0 : this.#rosterCalls - r0;
+    return { ms, listenerCalls, batches: this.#batch.batches - b0 };
+  }
+
+  held(): Held {
+    const roster = this.#client.roster.getSnapshot();
+    const presence = this.#client.presence.getSnapshot();
+    let availableResources = 0;
+    let availableContacts = 0;
+    for (const contact of presence.contacts.values()) {
+      availableResources += contact.resources.size;
+      if (contact.available) availableContacts++;
+    }
+    return { rosterItems: roster.entries.size, availableResources, availableContacts, requests: roster.requests.size };
+  }
+
+  async stop(): Promise<void> {
+    await this.#client.stop();
+  }
+}
+
+// ---- StanzaJS -----------------------------------------------------------------------------------
+
+interface StanzaRosterItem {
+  jid: string;
+  name?: string;
+  subscription?: string;
+  groups?: string[];
+  pending?: string;
+}
+
+class StanzaClient implements BenchClient {
+  readonly #client: Stanza.Agent;
+  // The state an app holds with StanzaJS: roster items, per-resource presence, pending requests.
+  readonly #roster = new Map<string, StanzaRosterItem>();
+  readonly #presence = new Map<string, Map<string, { show: string | undefined; status: string | undefined; priority: number | undefined }>>();
+  readonly #requests = new Map<string, { from: string; status?: string }>();
+  #calls = 0;
+  #check: (() => void) | undefined;
+
+  constructor(config: ClientConfig) {
+    this.#client = Stanza.createClient({
+      jid: `${config.username}@localhost`,
+      password: config.password,
+      resource: "bench",
+      transports: { websocket: config.service, bosh: false },
+      useStreamManagement: false,
+      autoReconnect: false,
+      timeout: LONG / 1000,
+    });
+    this.#client.on("presence", (pres) => {
+      if (pres.type !== undefined && pres.type !== "unavailable") return;
+      this.#calls++;
+      const from = pres.from;
+      const slash = from.indexOf("/");
+      const bare = slash === -1 ? from : from.slice(0, slash);
+      const resource = slash === -1 ? "" : from.slice(slash + 1);
+      let resources = this.#presence.get(bare);
+      if (resources === undefined) this.#presence.set(bare, (resources = new Map()));
+      if (pres.type === "unavailable") resources.delete(resource);
+      else resources.set(resource, { show: pres.show, status: pres.status, priority: pres.priority });
+      this.#check?.();
+    });
+    this.#client.on("roster:update", (iq) => {
+      this.#calls++;
+      for (const item of iq.roster.items ?? []) {
+        if (item.subscription === "remove") this.#roster.delete(item.jid);
+        else this.#roster.set(item.jid, item as StanzaRosterItem);
+      }
+      this.#check?.();
+    });
+    this.#client.on("subscribe", (pres) => {
+      this.#calls++;
+      this.#requests.set(pres.from, { from: pres.from, ...(pres.status === undefined ? {} : { status: pres.status }) });
+      this.#check?.();
+    });
+  }
+
+  async login(): Promise<number> {
+    const started = deferred();
+    this.#client.once("session:started", () => started.resolve());
+    this.#client.once("stream:error", (error) => started.reject(error));
+    this.#client.once("auth:failed", () => started.reject(new Error("auth failed")));
+    void this.#client.connect();
+    await started.promise;
+    const t0 = performance.now();
+    const roster = await this.#client.getRoster();
+    for (const item of roster.items) this.#roster.set(item.jid, item as StanzaRosterItem);
+    return performance.now() - t0;
+  }
+
+  async play(key: string, scenario: Scenario, run: number): Promise<Played> {
+    const done = deferred();
+    const c0 = this.#calls;
+    if (scenario === "presence") {
+      const status = `run ${run}`;
+      this.#check = () => {
+        if (this.#presence.get(SENTINEL)?.get("end")?.status === status) done.resolve();
+      };
+    } else if (scenario === "pushes" || scenario === "lockstep") {
+      const name = `run ${run}`;
+      this.#check = () => {
+        if (this.#roster.get(SENTINEL)?.name === name) done.resolve();
+      };
+    } else if (scenario === "subs") {
+      const last = sentinelRequester(run);
+      this.#check = () => {
+        if (this.#requests.has(last)) done.resolve();
+      };
+    }
+    const t0 = performance.now();
+    this.#client.sendMessage({ to: TRIGGER_TO, type: "normal", body: `go ${key}` });
+    await done.promise;
+    const ms = performance.now() - t0;
+    this.#check = undefined;
+    return { ms, listenerCalls: this.#calls - c0 };
+  }
+
+  held(): Held {
+    let availableResources = 0;
+    let availableContacts = 0;
+    for (const resources of this.#presence.values()) {
+      availableResources += resources.size;
+      if (resources.size > 0) availableContacts++;
+    }
+    return { rosterItems: this.#roster.size, availableResources, availableContacts, requests: this.#requests.size };
+  }
+
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#client.once("disconnected", () => resolve()));
+    this.#client.disconnect();
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+  }
+}
+
+export function createBenchClient(kind: ClientKind, config: ClientConfig): BenchClient {
+  if (kind === "raw") return new RawClient(config);
+  if (kind === "sdk") return new SdkClient(config);
+  return new StanzaClient(config);
+}
