@@ -4,7 +4,8 @@
  * Every stanza each client sends and receives is logged until both rosters show `both`.
  *
  * A "turn" is a burst of stanzas one client sends without waiting for anything in between; a new
- * turn starts only when a client sends after receiving something. The turns in sequence are the
+ * turn starts only when a client sends after receiving something. IQ results answering roster
+ * pushes and XEP-0198 acks are not turns (nothing waits for them). The turns in sequence are the
  * round trips the handshake costs; the IQ requests the clients send are counted apart (the SDK
  * sends none: roster pushes are answered, not asked for).
  *
@@ -85,6 +86,7 @@ export async function countRoundTrips(verbose = false): Promise<string> {
         continue;
       }
       if (entry.what.startsWith("iq result") || entry.what.startsWith("iq error")) continue; // answers to pushes
+      if (!/^(iq|presence|message)\b/.test(entry.what)) continue; // XEP-0198 <a/>, <r/>: acks, not turns
       if (receivedSince[entry.who] || current[entry.who] === undefined) {
         const turn = { who: entry.who, at: entry.at, sent: [] as string[] };
         turns.push(turn);

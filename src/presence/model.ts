@@ -123,20 +123,41 @@ export function parsePresence(stanza: XmlElement, now: number): ParsedPresence |
   const resource = slash === -1 ? "" : from.slice(slash + 1);
   if (slash !== -1 && resource === "") return undefined; // "c@x/" is not a JID; never read it as bare
 
-  const shows = clientChildren(stanza, "show");
-  const priorities = clientChildren(stanza, "priority");
-  const showText = shows[0]?.getText().trim();
-  const status = pickStatus(clientChildren(stanza, "status"));
-  return {
-    from,
-    bare,
-    resource,
-    type: typeAttr === undefined ? "available" : "unavailable",
-    show: showText !== undefined && SHOWS.has(showText) ? (showText as Show) : Show.Available,
-    ...(status === undefined ? {} : { status }),
-    priority: parsePriority(priorities[0]?.getText()),
-    receivedAt: delayStamp(stanza, now),
-  };
+  // One pass over the children (this runs once per stanza of a presence flood).
+  let showElement: XmlElement | undefined;
+  let priorityElement: XmlElement | undefined;
+  let statusElement: XmlElement | undefined; // the first without xml:lang
+  let firstStatus: XmlElement | undefined;
+  let delayElement: XmlElement | undefined;
+  for (const child of stanza.children) {
+    if (typeof child === "string") continue;
+    const colon = child.name.indexOf(":");
+    const local = colon === -1 ? child.name : child.name.slice(colon + 1);
+    if (local === "delay") {
+      if (delayElement === undefined && child.is("delay", NS_DELAY)) delayElement = child;
+      continue;
+    }
+    if (local !== "show" && local !== "priority" && local !== "status") continue;
+    // Direct children in the stanza's own namespace: an extension element that happens to be
+    // called "show" or "status" (with its own xmlns) is not ours to read.
+    const ns = child.attrs["xmlns"];
+    if (ns !== undefined && ns !== NS_CLIENT) continue;
+    if (local === "show") showElement ??= child;
+    else if (local === "priority") priorityElement ??= child;
+    else {
+      firstStatus ??= child;
+      if (statusElement === undefined && child.attrs["xml:lang"] === undefined) statusElement = child;
+    }
+  }
+  const showText = showElement?.getText().trim();
+  const status = sanitisePresenceText((statusElement ?? firstStatus)?.getText());
+  const show = showText !== undefined && SHOWS.has(showText) ? (showText as Show) : Show.Available;
+  const type = typeAttr === undefined ? "available" : "unavailable";
+  const priority = parsePriority(priorityElement?.getText());
+  const receivedAt = delayStamp(delayElement, now);
+  return status === undefined
+    ? { from, bare, resource, type, show, priority, receivedAt }
+    : { from, bare, resource, type, show, status, priority, receivedAt };
 }
 
 /**
@@ -195,28 +216,14 @@ export function sanitisePresenceText(
   return clean === "" ? undefined : clean;
 }
 
-// Direct children in the stanza's own namespace: an extension element that happens to be
-// called "show" or "status" (with its own xmlns) is not ours to read.
-function clientChildren(stanza: XmlElement, name: string): XmlElement[] {
-  return stanza.getChildren(name).filter((child) => {
-    const ns = child.attrs["xmlns"];
-    return ns === undefined || ns === NS_CLIENT;
-  });
-}
-
-function pickStatus(statuses: XmlElement[]): string | undefined {
-  const chosen = statuses.find((status) => status.attrs["xml:lang"] === undefined) ?? statuses[0];
-  return sanitisePresenceText(chosen?.getText());
-}
-
 function parsePriority(text: string | undefined): number {
   const trimmed = text?.trim();
   if (trimmed === undefined || !INTEGER.test(trimmed)) return 0;
   return Math.min(MAX_PRIORITY, Math.max(MIN_PRIORITY, Number(trimmed)));
 }
 
-function delayStamp(stanza: XmlElement, now: number): number {
-  const stamp = stanza.getChild("delay", NS_DELAY)?.attrs["stamp"]?.trim();
+function delayStamp(delay: XmlElement | undefined, now: number): number {
+  const stamp = delay?.attrs["stamp"]?.trim();
   if (stamp === undefined || !DATETIME.test(stamp)) return now;
   const at = Date.parse(stamp);
   // A stamp from the future is a clock error or a lie; it must not make a resource look newest.

@@ -242,6 +242,7 @@ export class PresenceStoreImpl implements PresenceStore {
 
   /** Moves an entity's presence from "others" to "contacts" when it enters the roster. */
   promote(jid: string): boolean {
+    if (this.#others.size === 0) return false; // every item of a roster result lands here
     const key = this.#key(jid);
     const record = key === undefined ? undefined : this.#others.get(key);
     if (key === undefined || record === undefined) return false;
@@ -346,15 +347,22 @@ function nextResources(
   // Kept until replaced: copies, not views into the parsed socket chunk (see detach). A known
   // resource keeps its stored name (a Map keeps the first key of equal ones anyway).
   const name = existing?.resource ?? detach(resource);
+  const { status } = parsed;
   const presence: ResourcePresence = Object.freeze(
-    parsed.status === undefined
+    status === undefined
       ? { resource: name, show: parsed.show, priority: parsed.priority, receivedAt: parsed.receivedAt }
-      : { resource: name, show: parsed.show, status: detach(parsed.status), priority: parsed.priority, receivedAt: parsed.receivedAt },
+      : {
+          resource: name,
+          show: parsed.show,
+          status: existing?.status === status ? existing.status : detach(status),
+          priority: parsed.priority,
+          receivedAt: parsed.receivedAt,
+        },
   );
   return new Map(current).set(name, presence);
 }
 
 function contactPresence(jid: string, resources: ReadonlyMap<string, ResourcePresence>): ContactPresence {
   const best = bestResource(resources.values());
-  return Object.freeze({ jid, resources, ...(best === undefined ? {} : { best }), available: resources.size > 0 });
+  return Object.freeze(best === undefined ? { jid, resources, available: false } : { jid, resources, best, available: true });
 }
