@@ -229,7 +229,9 @@ try {
   await main();
 } catch (error) {
   if (!stopping) {
-    console.error(`\n${red("demo failed:")} ${error?.stack ?? error}`);
+    // The harness's "prosody is not installed: run `sudo apt-get install -y prosody`…" says it all.
+    const known = /not installed/.test(String(error?.message));
+    console.error(`\n${red("demo failed:")} ${known ? error.message : (error?.stack ?? error)}`);
     if (server) console.error(await server.logTail(20).catch(() => ""));
     await shutdown().catch(() => undefined);
     process.exit(1);
