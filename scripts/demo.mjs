@@ -213,13 +213,13 @@ async function main() {
 ${bold("xmpp-presence demo")} is running.
 
   Open ${bold(page.url)} in two windows (a second browser, or a private window),
-  sign in as alice in one and as bob in the other.
+  ${accounts.length > 0 ? "sign in as alice in one and as bob in the other." : "and sign in with one of your accounts in each."}
 
   Server    ${service}${server ? ` (Prosody, domain ${domain})` : ""}
 ${accounts.map((a, i) => `  ${i === 0 ? "Accounts" : "        "}  ${a.jid.padEnd(pad)}  password ${bold(a.password)}`).join("\n")}
 ${botEnv ? `  The bot   ${botEnv.XMPP_USERNAME}@${domain} approves every request and asks back (autoReply "mutual"); message it.\n` : ""}
   Try: alice adds bob · bob approves · alice ticks "Auto-approve reverse requests" · bob adds alice
-       → both see "you see each other's presence". Then add ${botEnv ? `${botEnv.XMPP_USERNAME}@${domain}` : "someone"}.
+       → both see "you see each other's presence".${botEnv ? ` Then add ${botEnv.XMPP_USERNAME}@${domain}.` : ""}
 
   ${dim("Ctrl-C stops everything.")}
 `);

@@ -105,6 +105,7 @@ async function signIn(config: Config, form: HTMLFormElement): Promise<void> {
   $("#logout").hidden = false;
   $<HTMLInputElement>("#auto-reverse").checked = false;
   log(`online as ${next.jid ?? ""}`);
+  render(); // the roster arrived during start(), before this client was the page's
 }
 
 async function signOut(): Promise<void> {

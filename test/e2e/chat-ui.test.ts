@@ -115,6 +115,12 @@ describe.skipIf(!haveChromium && !process.env["CI"])("examples/chat-ui in Chromi
 
     await a.screenshot({ path: `${SCREENSHOTS}/handshake-alice.png`, fullPage: true });
     await b.screenshot({ path: `${SCREENSHOTS}/handshake-bob.png`, fullPage: true });
+
+    // Signing out and in again shows the roster the server keeps.
+    await b.getByTestId("logout").click();
+    await b.getByTestId("login-password").fill(bob.password);
+    await b.getByTestId("login-submit").click();
+    expect(await stateOf(b, alice.jid, "Both")).toBe("you see each other's presence");
     expect([...a.errors, ...b.errors]).toEqual([]);
   }, 40_000);
 
