@@ -7,6 +7,7 @@
  * Environment: BENCH_QUICK=1 (small sizes, fewer runs: well under a minute), BENCH_RUNS=n,
  * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,presence,pushes,lockstep,subs,
  * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1, BENCH_NO_WRITE=1 (do not touch results.md),
+ * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
  * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts).
  */
 import { spawn } from "node:child_process";
@@ -77,11 +78,11 @@ function cases(): Case[] {
       },
     });
   }
-  const pushes = QUICK ? 1_000 : 10_000;
+  const pushes = Number(env["BENCH_PUSHES"] ?? (QUICK ? 1_000 : 10_000));
   for (const n of QUICK ? [100, 10_000] : [100, 10_000, 100_000]) {
     list.push({
       scenario: "pushes",
-      label: `${pushes / 1000}k pushes`,
+      label: pushes >= 1000 ? `${pushes / 1000}k pushes` : `${pushes} pushes`,
       size: `into ${n >= 1000 ? `${n / 1000}k` : n}`,
       rosterSize: n,
       stanzas: pushes + 1,
@@ -90,7 +91,7 @@ function cases(): Case[] {
       expect: () => ({ rosterItems: n + 1 }),
     });
   }
-  const single = QUICK ? 200 : 1_000;
+  const single = Number(env["BENCH_SINGLE"] ?? (QUICK ? 200 : 1_000));
   for (const n of QUICK ? [100, 10_000] : [100, 100_000]) {
     list.push({
       scenario: "lockstep",

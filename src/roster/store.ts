@@ -143,10 +143,26 @@ export class RosterStoreImpl implements RosterStore {
     return this.#notify.batch(fn);
   }
 
+  /**
+   * Holds listener notifications until the current synchronous run of code ends (a microtask),
+   * so the roster pushes or requests of one parsed chunk notify once (see `Listeners.defer`).
+   */
+  deferNotifications(): void {
+    this.#notify.defer();
+  }
+
   /** Replaces every item with a full roster result (RFC 6121 §2.1.4); returns what changed. */
   replaceItems(items: readonly RosterItem[], version: string | undefined): ItemChange[] {
     return this.batch(() => {
       const changes: ItemChange[] = [];
+      if (this.#items.size === 0) {
+        this.#firstItems(items, changes);
+        this.#setVersion(version);
+        this.#setSource("server");
+        this.#setReady(true);
+        this.onMutation({ kind: "replace", roster: this.#cached() });
+        return changes;
+      }
       const next = new Map<string, RosterItem>();
       for (const item of items) next.set(item.jid, item);
       for (const jid of this.#items.keys()) {
@@ -164,6 +180,28 @@ export class RosterStoreImpl implements RosterStore {
       this.onMutation({ kind: "replace", roster: this.#cached() });
       return changes;
     });
+  }
+
+  /**
+   * The first roster of a session (the store holds no item): every item is new, so there is
+   * nothing to remove or compare, and no second map of the result is needed. A JID the result
+   * repeats ends as it would through a Map: the last item wins, at the first one's place.
+   */
+  #firstItems(items: readonly RosterItem[], changes: ItemChange[]): void {
+    let byJid: Map<string, ItemChange> | undefined; // only built if the result repeats a JID
+    for (const item of items) {
+      const { jid } = item;
+      const repeated = this.#items.get(jid);
+      if (repeated !== undefined && sameItem(repeated, item)) continue;
+      this.#items.set(jid, item);
+      this.#refreshEntry(jid, item);
+      if (repeated === undefined) {
+        changes.push({ jid, before: undefined, after: item });
+      } else {
+        byJid ??= new Map(changes.map((change) => [change.jid, change]));
+        (byJid.get(jid) as ItemChange).after = item;
+      }
+    }
   }
 
   /** Fills the store from a cache (RFC 6121 §2.6): `source: "cache"`, not ready until the server answers. */
@@ -311,8 +349,7 @@ export class RosterStoreImpl implements RosterStore {
     return { jid, before, after: item };
   }
 
-  #refreshEntry(jid: string): void {
-    const item = this.#items.get(jid);
+  #refreshEntry(jid: string, item: RosterItem | undefined = this.#items.get(jid)): void {
     if (item === undefined) {
       if (this.#entries.delete(jid)) {
         this.#entriesOut.mark(jid);
