@@ -100,7 +100,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   client.on("roster:change", ({ jid, before, after }) =>
     log(`roster: ${jid} ${item(before)} → ${item(after)} (${client.roster.get(jid)?.state ?? "removed"})`),
   );
-  client.on("offline", () => log("connection lost; xmpp.js reconnects"));
+  let stopping = false;
+  client.on("offline", () => stopping || log("connection lost; xmpp.js reconnects"));
   client.on("online", (jid) => log(`online as ${jid}`));
   client.on("error", (error) => log(`error: ${error.message}`));
 
@@ -119,7 +120,13 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   });
 
   await client.start();
-  return { client, stop: () => client.stop() };
+  return {
+    client,
+    stop: () => {
+      stopping = true;
+      return client.stop();
+    },
+  };
 }
 
 async function main(): Promise<void> {
