@@ -78,7 +78,7 @@ export interface ConnectOptions extends ClientOptions {
    * picks SCRAM-SHA-1 on plain connections.
    */
   saslMechanism?: string;
-  /** Print the stanza trace with `@xmpp/debug`. */
+  /** Print the stanza trace with `@xmpp/debug`. Default: on when `XMPP_DEBUG` is set (Node). */
   debug?: boolean;
 }
 

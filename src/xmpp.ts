@@ -124,6 +124,13 @@ export function createXmppClient(options: XmppConnectionOptions): XmppClientLike
     ) => auth({ username, password }, saslMechanism);
   }
   const entity = xmppClient(params) as XmppClientLike;
-  if (debug) xmppDebug(entity, true);
+  // Like xmpp.js itself: XMPP_DEBUG in the environment turns the trace on (Node).
+  const env = typeof process === "undefined" ? undefined : process.env;
+  if (debug ?? Boolean(env?.["XMPP_DEBUG"])) {
+    // @xmpp/debug reads process.env before its `force` argument: give browsers an empty one.
+    const global = globalThis as { process?: { env: Record<string, string> } };
+    global.process ??= { env: {} };
+    xmppDebug(entity, true);
+  }
   return entity;
 }
