@@ -9,11 +9,16 @@
  */
 import { client as xmppClient } from "@xmpp/client";
 import * as Stanza from "stanza";
-import { createPresenceClient, type PresenceClient, type PresenceSnapshot, type RosterSnapshot } from "../src/index.js";
+import { createPresenceClient, type PresenceClient, type PresenceSnapshot, type RosterSnapshot, type RosterStorage } from "../src/index.js";
 import { xml } from "../src/xmpp.js";
 import { SENTINEL, sentinelRequester } from "./workloads.js";
 
-export type ClientKind = "raw" | "sdk" | "stanza";
+/**
+ * `sdk` runs with a roster cache that keeps nothing, `sdk-default` with the default
+ * `memoryStorage()`: the default cache copies the roster on every change (see bench/results.md),
+ * which would otherwise hide what the stores themselves cost.
+ */
+export type ClientKind = "raw" | "sdk" | "sdk-default" | "stanza";
 export type Scenario = "roster" | "presence" | "pushes" | "lockstep" | "subs";
 
 /** What the client holds at the end of a workload, to check it against the expectation. */
@@ -151,6 +156,13 @@ class RawClient implements BenchClient {
 
 // ---- xmpp-presence ------------------------------------------------------------------------------
 
+/** A roster cache that keeps nothing (every session fetches the whole roster). */
+const NO_CACHE: RosterStorage = {
+  load: async () => undefined,
+  save: async () => undefined,
+  clear: async () => undefined,
+};
+
 class SdkClient implements BenchClient {
   readonly #client: PresenceClient;
   #rosterCalls = 0;
@@ -159,11 +171,12 @@ class SdkClient implements BenchClient {
   #onPresence: ((s: PresenceSnapshot) => void) | undefined;
   readonly #batch = batchCounter();
 
-  constructor(config: ClientConfig) {
+  constructor(config: ClientConfig, defaultStorage: boolean) {
     this.#client = createPresenceClient({
       ...config,
       domain: "localhost",
       saslMechanism: "PLAIN",
+      ...(defaultStorage ? {} : { storage: NO_CACHE }),
       // Hold every request of the 10k-request workload (the default keeps the first 1000).
       maxPendingRequests: 1_000_000,
     });
@@ -359,6 +372,6 @@ class StanzaClient implements BenchClient {
 
 export function createBenchClient(kind: ClientKind, config: ClientConfig): BenchClient {
   if (kind === "raw") return new RawClient(config);
-  if (kind === "sdk") return new SdkClient(config);
+  if (kind === "sdk" || kind === "sdk-default") return new SdkClient(config, kind === "sdk-default");
   return new StanzaClient(config);
 }

@@ -47,6 +47,8 @@ interface Case {
   entries?: number;
   /** What a client must hold after the last run (checked; a mismatch is printed in the row). */
   expect?: (run: number) => Held;
+  /** Also run the SDK with its default roster cache (memoryStorage), over WebSocket. */
+  defaultStorage?: boolean;
 }
 
 function cases(): Case[] {
@@ -61,6 +63,7 @@ function cases(): Case[] {
       reuseSession: false,
       entries: n,
       expect: () => ({ rosterItems: n + 1 }),
+      defaultStorage: true,
     });
   }
   for (const [stanzas, contacts] of QUICK ? [[10_000, 1_000]] : [[10_000, 1_000], [100_000, 10_000]]) {
@@ -102,6 +105,7 @@ function cases(): Case[] {
       make: (run) => rosterPushes(single, n, run),
       reuseSession: true,
       lockstep: true,
+      defaultStorage: true,
     });
   }
   for (const n of QUICK ? [1_000] : [1_000, 10_000]) {
@@ -223,7 +227,9 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
   const rows: Row[] = [];
   const lanes: { transport: Transport; kind: ClientKind }[] = [];
   for (const transport of TRANSPORTS) {
-    for (const kind of (transport === "ws" ? ["raw", "sdk", "stanza"] : ["raw", "sdk"]) as ClientKind[]) lanes.push({ transport, kind });
+    const kinds: ClientKind[] = transport === "ws" ? ["raw", "sdk", "stanza"] : ["raw", "sdk"];
+    if (transport === "ws" && c.defaultStorage) kinds.push("sdk-default");
+    for (const kind of kinds) lanes.push({ transport, kind });
   }
   const children = await Promise.all(
     lanes.map(({ transport, kind }) =>
@@ -270,7 +276,7 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
     };
     rows.push(row);
     log(
-      `  ${c.label.padEnd(22)} ${c.size.padEnd(18)} ${transport.padEnd(3)} ${kind.padEnd(6)} ` +
+      `  ${c.label.padEnd(22)} ${c.size.padEnd(18)} ${transport.padEnd(3)} ${kind.padEnd(11)} ` +
         `${fmtMs(row.median).padStart(9)}  (${fmtMs(row.min)}–${fmtMs(row.max)})  calls ${row.listenerCalls}` +
         (row.batches === undefined ? "" : `  batches ${row.batches}`) +
         `  heap ${fmtBytes(row.retainedBytes)}${row.mismatch ? `  WRONG STATE: ${row.mismatch}` : ""}`,
@@ -300,8 +306,8 @@ function find(rows: Row[], scenario: Scenario, rosterSize: number, transport: Tr
 /** The table: one line per case and transport, the three clients side by side. */
 function table(rows: Row[]): string {
   const lines = [
-    "| workload | size | transport | raw xmpp.js | xmpp-presence | StanzaJS | SDK/raw | SDK/StanzaJS | SDK listener calls (batches) | SDK heap after | StanzaJS heap after | per stanza SDK |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| workload | size | transport | raw xmpp.js | xmpp-presence | StanzaJS | SDK/raw | SDK/StanzaJS | SDK listener calls (batches) | SDK heap after | StanzaJS heap after | per stanza SDK | SDK with default memoryStorage |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   const seen = new Set<string>();
   for (const row of rows) {
@@ -312,6 +318,7 @@ function table(rows: Row[]): string {
     const raw = get("raw");
     const sdk = get("sdk");
     const stanza = get("stanza");
+    const withCache = get("sdk-default");
     const cell = (r: Row | undefined) =>
       r ? `${fmtMs(r.median)} (${fmtMs(r.min)}–${fmtMs(r.max)})${r.mismatch ? ` **wrong state: ${r.mismatch}**` : ""}` : "–";
     const perEntry = row.case.entries && sdk ? ` (${Math.round(sdk.retainedBytes / row.case.entries)} B/entry)` : "";
@@ -320,7 +327,8 @@ function table(rows: Row[]): string {
       `| ${row.case.label} | ${row.case.size} | ${row.transport} | ${cell(raw)} | ${cell(sdk)} | ${cell(stanza)} | ${ratio(sdk?.median, raw?.median)} | ` +
         `${ratio(sdk?.median, stanza?.median)} | ${sdk ? `${sdk.listenerCalls}${sdk.batches === undefined ? "" : ` (${sdk.batches})`}` : "–"} | ` +
         `${sdk ? fmtBytes(sdk.retainedBytes) + perEntry : "–"} | ${stanza ? fmtBytes(stanza.retainedBytes) + perEntryStanza : "–"} | ` +
-        `${sdk && row.case.stanzas > 1 ? `${((sdk.median * 1000) / row.case.stanzas).toFixed(1)} µs` : "–"} |`,
+        `${sdk && row.case.stanzas > 1 ? `${((sdk.median * 1000) / row.case.stanzas).toFixed(1)} µs` : "–"} | ` +
+        `${withCache ? `${cell(withCache)}, heap ${fmtBytes(withCache.retainedBytes)}${row.case.entries ? ` (${Math.round(withCache.retainedBytes / row.case.entries)} B/entry)` : ""}` : "–"} |`,
     );
   }
   return lines.join("\n");
@@ -361,21 +369,28 @@ function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string 
         detail: `${r.toFixed(2)}× raw; ${fSdk.listenerCalls} listener calls for ${fSdk.case.stanzas} stanzas in ${fSdk.batches} batches`,
       });
     }
-    const lock = rows.filter((r) => r.case.scenario === "lockstep" && r.transport === transport && r.kind === "sdk");
-    if (lock.length >= 2) {
-      const small = lock.reduce((a, b) => (a.case.rosterSize < b.case.rosterSize ? a : b));
-      const big = lock.reduce((a, b) => (a.case.rosterSize > b.case.rosterSize ? a : b));
-      const r = big.median / small.median;
-      out.push({
-        name: `one roster push into ${big.case.rosterSize / 1000}k ≤ 2× into ${small.case.rosterSize} (${transport})`,
-        pass: r <= 2,
-        detail: `${((big.median * 1000) / big.case.stanzas).toFixed(0)} µs vs ${((small.median * 1000) / small.case.stanzas).toFixed(0)} µs per push: ${r.toFixed(2)}×`,
-      });
-    }
-    const mem = find(rows, "roster", biggestRoster, transport, "sdk");
-    if (mem && biggestRoster > 0) {
-      const perEntry = mem.retainedBytes / biggestRoster;
-      out.push({ name: `memory ≤ 1 KB per roster entry at ${biggestRoster / 1000}k (${transport})`, pass: perEntry <= 1024, detail: `${perEntry.toFixed(0)} B/entry` });
+    for (const kind of ["sdk", "sdk-default"] as const) {
+      const what = kind === "sdk" ? "" : ", default memoryStorage";
+      const lock = rows.filter((r) => r.case.scenario === "lockstep" && r.transport === transport && r.kind === kind);
+      if (lock.length >= 2) {
+        const small = lock.reduce((a, b) => (a.case.rosterSize < b.case.rosterSize ? a : b));
+        const big = lock.reduce((a, b) => (a.case.rosterSize > b.case.rosterSize ? a : b));
+        const r = big.median / small.median;
+        out.push({
+          name: `one roster push into ${big.case.rosterSize / 1000}k ≤ 2× into ${small.case.rosterSize} (${transport}${what})`,
+          pass: r <= 2,
+          detail: `${((big.median * 1000) / big.case.stanzas).toFixed(0)} µs vs ${((small.median * 1000) / small.case.stanzas).toFixed(0)} µs per push: ${r.toFixed(2)}×`,
+        });
+      }
+      const mem = find(rows, "roster", biggestRoster, transport, kind);
+      if (mem && biggestRoster > 0) {
+        const perEntry = mem.retainedBytes / biggestRoster;
+        out.push({
+          name: `memory ≤ 1 KB per roster entry at ${biggestRoster / 1000}k (${transport}${what})`,
+          pass: perEntry <= 1024,
+          detail: `${perEntry.toFixed(0)} B/entry`,
+        });
+      }
     }
   }
   if (sizes) {
@@ -475,6 +490,8 @@ function writeResults(output: string): void {
     "  store's listener sees it ready); the other workloads from the trigger leaving the client to the last",
     "  stanza's effect being visible (SDK: in a store listener; StanzaJS: in the app's Maps fed by its events;",
     "  raw: the last stanza counted).",
+    "- xmpp-presence runs with a roster cache that keeps nothing; \"SDK with default memoryStorage\" is the",
+    "  same with the default cache, measured where it matters (it copies and re-validates the roster on changes).",
     "- raw xmpp.js parses into ltx elements and counts them: the floor. StanzaJS holds what its API gives:",
     "  getRoster() items and roster:update pushes in a Map, presence events per resource in a Map of Maps,",
     "  subscribe events in a Map.",

@@ -109,7 +109,7 @@ function versionAt<V>(versions: readonly Version<V>[] | undefined, seq: number):
 /**
  * Publishes snapshots of a live `Map` that its owner mutates: call {@link mark} with every key
  * set or deleted (or {@link markAll}), and {@link snapshot} returns the same `SnapshotMap` until
- * something was marked.
+ * something was marked. The live map never holds `undefined` as a value (the stores keep records).
  */
 export class SnapshotMapWriter<K, V> {
   #epoch: Epoch<K, V> = { base: new Map(), history: new Map() };
@@ -146,10 +146,11 @@ export class SnapshotMapWriter<K, V> {
       const seq = this.#seq + 1;
       const { base, history } = this.#epoch;
       for (const key of this.#dirty) {
-        const value = this.live.has(key) ? (this.live.get(key) as V) : DELETED;
+        // One lookup per map: values are never `undefined` (see the class comment).
+        const value = this.live.get(key) ?? DELETED;
         const versions = history.get(key);
         const last = versions?.[versions.length - 1];
-        const previous = last !== undefined ? last.value : base.has(key) ? (base.get(key) as V) : DELETED;
+        const previous = last !== undefined ? last.value : (base.get(key) ?? DELETED);
         if (Object.is(previous, value)) continue;
         if (versions === undefined) history.set(key, [{ seq, value }]);
         else versions.push({ seq, value });
