@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from "eventemitter3";
 import { Blocking, NS_BLOCKING } from "./blocking.js";
+import { detach } from "./detach.js";
 import { PresenceError, PresenceErrorCode } from "./errors.js";
 import type { ClientEvents } from "./events.js";
 import { bareKeyOf, toBareJid } from "./jid.js";
@@ -125,7 +126,8 @@ function sanitiseStatus(status: string | null | undefined): string | undefined {
   if (!status) return undefined;
   // Control and bidi-override characters make hostile text look like something else.
   const clean = status.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/gu, "");
-  return clean.length > MAX_STATUS_LENGTH ? clean.slice(0, MAX_STATUS_LENGTH) : clean || undefined;
+  // detach: a kept request must not pin the whole socket chunk its status was cut from.
+  return clean.length > MAX_STATUS_LENGTH ? detach(clean.slice(0, MAX_STATUS_LENGTH)) : clean ? detach(clean) : undefined;
 }
 
 function stanzaError(element: XmlElement | undefined): string {

@@ -36,6 +36,8 @@ export class NoticePairing {
       this.#waiting.delete(key);
       return true;
     }
+    // Re-inserted, so the map stays oldest-first and pruning stops at the first fresh entry.
+    this.#waiting.delete(key);
     this.#waiting.set(key, { side, at: now });
     this.#prune(now);
     return false;
@@ -53,10 +55,11 @@ export class NoticePairing {
   }
 
   #prune(now: number): void {
-    // Bounded by traffic within the window; drop stale halves so a flood cannot grow the map.
-    if (this.#waiting.size < 256) return;
+    // Oldest first: drop expired halves from the front, O(1) amortised per record.
     for (const [key, evidence] of this.#waiting) {
-      if (now - evidence.at > PAIRING_WINDOW_MS) this.#waiting.delete(key);
+      if (now - evidence.at <= PAIRING_WINDOW_MS) break;
+      this.#waiting.delete(key);
     }
   }
+
 }

@@ -264,6 +264,8 @@ describe("ejabberd test harness", { timeout: 120_000 }, () => {
   it("keeps its accounts across kill() and restart()", async () => {
     const before = server.pid;
     figures["RSS of beam.smp after logins"] = `${rssMb(before)} MB`;
+    // ejabberd writes its database with a ~2 s delay; a crash loses what changed in that time.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     server.kill();
     expect(await waitUntil(() => !server.running, 5_000)).toBe(true);
     expect(isLive(before)).toBe(false);

@@ -96,7 +96,7 @@ describe("forged replies and floods", () => {
     const same = `<presence type='subscribe' from='spam@localhost'/>`.repeat(2000);
     const many = Array.from({ length: 3000 }, (_, i) => `<presence type='subscribe' from='s${i}@spam.example'/>`).join("");
     await stub.inject(same + many + `<iq type='get' id='marker'><ping xmlns='urn:xmpp:ping'/></iq>`);
-    await expect.poll(() => stub.received.join("").includes(`id="marker"`)).toBe(true);
+    await expect.poll(() => stub.received.join("").includes(`id="marker"`), { timeout: 15_000 }).toBe(true);
     expect(client.roster.getSnapshot().requests.size).toBe(500);
     expect(events).toBe(500);
     expect(overflow).toEqual(["s499@spam.example"]); // told once
