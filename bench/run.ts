@@ -7,6 +7,7 @@
  * Environment: BENCH_QUICK=1 (small sizes, fewer runs: well under a minute), BENCH_RUNS=n,
  * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,presence,pushes,lockstep,subs,
  * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1, BENCH_NO_WRITE=1 (do not touch results.md),
+ * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
  * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts).
  */
@@ -25,6 +26,7 @@ const WARMUP = Number(env["BENCH_WARMUP"] ?? 1);
 const RUNS = Number(env["BENCH_RUNS"] ?? (QUICK ? 3 : 5));
 const TRANSPORTS = (env["BENCH_TRANSPORTS"] ?? "ws,tcp").split(",") as Transport[];
 const ONLY = env["BENCH_ONLY"]?.split(",");
+const KINDS = env["BENCH_KINDS"]?.split(",");
 const RESOURCES = 4;
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -229,7 +231,7 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
   for (const transport of TRANSPORTS) {
     const kinds: ClientKind[] = transport === "ws" ? ["raw", "sdk", "stanza"] : ["raw", "sdk"];
     if (transport === "ws" && c.defaultStorage) kinds.push("sdk-default");
-    for (const kind of kinds) lanes.push({ transport, kind });
+    for (const kind of kinds) if (!KINDS || KINDS.includes(kind)) lanes.push({ transport, kind });
   }
   const children = await Promise.all(
     lanes.map(({ transport, kind }) =>

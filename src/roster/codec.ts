@@ -22,9 +22,11 @@ const NO_GROUPS: readonly string[] = Object.freeze([]);
 function parseGroups(item: XmlElement): readonly string[] {
   // §2.1.2.6: groups are a set; empty names carry nothing. Children are walked directly (no
   // getChildren() array per item): this runs once per item of a roster result.
+  const { children } = item;
+  if (children.length === 0) return NO_GROUPS;
   let groups: string[] | undefined;
-  for (const child of item.children) {
-    if (typeof child === "string" || !child.is("group")) continue;
+  for (const child of children) {
+    if (typeof child === "string" || !isNamed(child, "group")) continue;
     const name = child.getText();
     if (name === "") continue;
     // Kept in the store for good: never as a view into the parsed roster result (see detach).
@@ -32,6 +34,12 @@ function parseGroups(item: XmlElement): readonly string[] {
     else if (groups.length < 16 ? !groups.includes(name) : !new Set(groups).has(name)) groups.push(detach(name));
   }
   return groups ?? NO_GROUPS;
+}
+
+// `element.is(name)` without its prefix split for the usual unprefixed name (one call per item
+// of a roster result); a prefixed name still goes through `is`.
+function isNamed(element: XmlElement, name: string): boolean {
+  return element.name === name || element.is(name);
 }
 
 function parseItem(item: XmlElement, subscription: Subscription): RosterItem | undefined {
@@ -67,19 +75,20 @@ export function parsePushItem(item: XmlElement): RosterChange | undefined {
 
 /**
  * Parses a roster **result** `<query/>`. Items with an invalid `jid` or `subscription` are
- * skipped (§2.1.2.5: `remove` in a result is not a deletion), the rest kept in order; a later
- * duplicate of the same JID wins.
+ * skipped (§2.1.2.5: `remove` in a result is not a deletion), the rest kept in order. A JID
+ * the result repeats is returned as often as it comes; the store keeps the last one (at the
+ * first one's place), so no map of the result is built here.
  */
 export function parseRosterQuery(query: XmlElement): RosterItem[] {
-  const items = new Map<string, RosterItem>();
+  const items: RosterItem[] = [];
   for (const item of query.children) {
-    if (typeof item === "string" || !item.is("item")) continue;
+    if (typeof item === "string" || !isNamed(item, "item")) continue;
     const subscription = item.attrs["subscription"] ?? "none";
     if (!SUBSCRIPTIONS.has(subscription)) continue;
     const parsed = parseItem(item, subscription as Subscription);
-    if (parsed) items.set(parsed.jid, parsed);
+    if (parsed) items.push(parsed);
   }
-  return [...items.values()];
+  return items;
 }
 
 /** The roster get query (§2.1.3): no items; `ver` only when versioning is in use (§2.6.2). */

@@ -4,6 +4,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, unlink, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IDBFactory } from "fake-indexeddb";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { isPresenceError } from "../../src/errors.js";
 import type { RosterItem } from "../../src/roster/model.js";
@@ -350,6 +351,37 @@ describe.each(backends)("$name (RosterStorage contract)", ({ create }) => {
     expect(await load(ALICE)).toEqual(full);
     await clear(ALICE);
     expect(await load(ALICE)).toBeUndefined();
+  });
+
+  it("ends where applyMutation's fold ends, for any sequence of mutations", async () => {
+    // memoryStorage keeps keyed maps (O(1) per push) instead of applying applyMutation to
+    // arrays: whatever the representation, what loads must be the fold of the contract function.
+    const jids = ["bob@localhost", "carol@localhost", "dave@localhost"];
+    const mutation: fc.Arbitrary<RosterMutation> = fc.oneof(
+      fc.record({
+        kind: fc.constant("item" as const),
+        jid: fc.constantFrom(...jids),
+        item: fc.option(fc.constantFrom(bob, carol, dave), { nil: undefined }),
+        version: fc.option(fc.constantFrom("1", "2"), { nil: undefined }),
+      }).map((m) => ({ ...m, item: m.item && { ...m.item, jid: m.jid } })),
+      fc.record({ kind: fc.constant("request" as const), jid: fc.constantFrom(...jids), on: fc.boolean() })
+        .map(({ jid, on }) => ({ kind: "request" as const, jid, request: on ? { from: jid, receivedAt: 1 } : undefined })),
+      fc.record({ kind: fc.constant("pre-approval" as const), jid: fc.constantFrom(...jids), on: fc.boolean() })
+        .map(({ jid, on }) => ({ kind: "pre-approval" as const, jid, intent: on ? { jid, createdAt: 2 } : undefined })),
+      fc.constantFrom<RosterMutation>({ kind: "replace", roster: full }, { kind: "replace", roster: roster("9", []) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation, { maxLength: 12 }), async (mutations) => {
+        const storage = await create();
+        let expected: CachedRoster | undefined;
+        for (const m of mutations) {
+          await storage.save(ALICE, m);
+          expected = applyMutation(expected, m);
+        }
+        expect(await storage.load(ALICE)).toEqual(expected);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 
