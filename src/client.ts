@@ -7,6 +7,7 @@ import { Blocking, NS_BLOCKING } from "./blocking.js";
 import { detach } from "./detach.js";
 import { PresenceError, PresenceErrorCode } from "./errors.js";
 import type { ClientEvents } from "./events.js";
+import { bareKey } from "./bare-key.js";
 import { bareKeyOf, toBareJid } from "./jid.js";
 import { NS_ROSTER, parsePushItem, parseRosterQuery, rosterGetQuery } from "./roster/codec.js";
 import { checkOwnPresence, ownPresenceElement, type OwnPresence } from "./presence/outbound.js";
@@ -791,7 +792,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   }
 
   #persist(mutation: RosterMutation): void {
-    const account = bareKeyOf(this.jid);
+    const account = this.#ownKeys().own;
     if (account === undefined || !this.#cacheLoaded) return;
     // Saves run in order; a failed one is reported and does not stop the next.
     this.#persisting = this.#persisting
@@ -840,6 +841,8 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       return errorReply("modify", "bad-request");
     }
     const version = query.attrs["ver"];
+    // Pushes parsed from one socket read reach roster listeners once (they see the last state).
+    this.#store.deferNotifications();
     this.#lastPushAt.set(change.kind === "remove" ? change.jid : change.item.jid, Date.now());
     this.#store.batch(() => {
       const applied =
@@ -895,8 +898,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     if (type !== "subscribe" && type !== "subscribed" && type !== "unsubscribe" && type !== "unsubscribed" && type !== "error") {
       return;
     }
-    const from = bareKeyOf(stanza.attrs["from"]);
+    const from = bareKey(stanza.attrs["from"]);
     if (from === undefined || this.#isOwnOrDomain(from)) return;
+    // Requests (or answers) parsed from one socket read reach roster listeners once.
+    this.#store.deferNotifications();
     const item = this.#store.item(from);
     switch (type) {
       case "subscribe":
@@ -993,22 +998,34 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   }
 
   #isOwnOrDomain(bare: string): boolean {
-    const own = bareKeyOf(this.xmpp.jid?.toString());
-    const domain = own?.slice(own.indexOf("@") + 1) ?? bareKeyOf(this.xmpp.options?.domain);
+    const { own, domain } = this.#ownKeys();
     return bare === own || bare === domain;
+  }
+
+  // Our bare JID and domain in key form, worked out once per bound JID: every subscription
+  // presence asks, and a full JID parse per stanza was a visible cost of request floods.
+  #ownKeysFor: { jid: unknown; own: string | undefined; domain: string | undefined } | undefined;
+  #ownKeys(): { own: string | undefined; domain: string | undefined } {
+    const jid = this.xmpp.jid;
+    if (this.#ownKeysFor === undefined || this.#ownKeysFor.jid !== jid || jid === undefined) {
+      const own = bareKeyOf(jid?.toString());
+      const domain = own?.slice(own.indexOf("@") + 1) ?? bareKeyOf(this.xmpp.options?.domain);
+      this.#ownKeysFor = { jid, own, domain };
+    }
+    return this.#ownKeysFor;
   }
 
   #fromOwnBareJid(from: string | undefined): boolean {
     if (from === undefined) return true;
     if (from.includes("/")) return false; // not even our own full JID (RFC 6121 §2.1.6)
-    const own = bareKeyOf(this.xmpp.jid?.toString());
-    return own !== undefined && bareKeyOf(from) === own;
+    const { own } = this.#ownKeys();
+    return own !== undefined && bareKey(from) === own;
   }
 
   #fromOwnAccount(from: string | undefined): boolean {
     if (from === undefined) return true;
-    const own = bareKeyOf(this.xmpp.jid?.toString());
-    return own !== undefined && bareKeyOf(from) === own;
+    const { own } = this.#ownKeys();
+    return own !== undefined && bareKey(from) === own;
   }
 
   // An IQ to our own server. @xmpp/iq matches replies by id only, so the sender is checked here

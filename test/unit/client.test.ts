@@ -330,3 +330,24 @@ describe("bad input", () => {
     expect(() => createPresenceClient({ xmpp: new FakeXmpp(), autoReply: "yes" as never })).toThrow(expect.objectContaining({ code: "invalid-argument" }));
   });
 });
+
+describe("roster notifications are coalesced per socket read", () => {
+  it("calls roster listeners once for the pushes and requests handled in one synchronous run, with the last state", async () => {
+    const { client, xmpp } = await startedFake();
+    const seen: Array<{ entries: number; requests: number }> = [];
+    client.roster.listen((snapshot) => seen.push({ entries: snapshot.entries.size, requests: snapshot.requests.size }));
+    const changes: string[] = [];
+    client.on("roster:change", ({ jid }) => void changes.push(jid));
+    // One socket read's worth: xmpp.js hands these to the SDK one after another, synchronously.
+    for (let i = 0; i < 20; i++) void xmpp.receive(push(`<item jid="c${i}@localhost" subscription="none"/>`, undefined, `p${i}`));
+    for (let i = 0; i < 5; i++) void xmpp.receive(presence("subscribe", `r${i}@localhost`));
+    expect(seen).toEqual([]); // listeners wait for the end of the run…
+    expect(client.roster.getSnapshot().entries.size).toBe(20); // …the state and the events do not
+    expect(changes).toHaveLength(20);
+    await tick();
+    expect(seen).toEqual([{ entries: 20, requests: 5 }]);
+    void xmpp.receive(push(`<item jid="c0@localhost" subscription="remove"/>`, undefined, "p-last"));
+    await tick();
+    expect(seen).toEqual([{ entries: 20, requests: 5 }, { entries: 19, requests: 5 }]);
+  });
+});
