@@ -118,6 +118,13 @@ export interface ApproveOptions {
   subscribeBack?: boolean;
 }
 
+/** Our bound JID, and its bare form and domain as keys. */
+interface OwnKeys {
+  full: string | undefined;
+  own: string | undefined;
+  domain: string | undefined;
+}
+
 function newId(): string {
   // Unguessable ids (rfc6121-client SEC-02/XJS-04): @xmpp/id uses Math.random.
   return globalThis.crypto.randomUUID();
@@ -247,7 +254,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
 
   /** The bound full JID of the current session, or `undefined` before the first one. */
   get jid(): string | undefined {
-    return this.xmpp.jid?.toString();
+    return this.#ownKeys().full;
   }
 
   /** Whether the server advertised pre-approval (`urn:xmpp:features:pre-approval`, RFC 6121 §3.4). */
@@ -638,15 +645,16 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
         return this.#blocking.onPush(ctx) || undefined;
       });
     }
-    xmpp.middleware.use((ctx, next) => {
-      if (ctx.stanza.name === "presence") {
-        try {
-          this.#onPresence(ctx.stanza);
-        } catch (error) {
-          this.#reportError(error);
-        }
+    // Presence is read from the parser's "element" event, where xmpp.js' middleware reads it
+    // too, rather than as one more middleware layer: each layer costs a bound function and a
+    // promise per stanza, a measurable share of a presence flood (bench/results.md).
+    xmpp.on("element", (element: XmlElement) => {
+      if (element.name !== "presence") return;
+      try {
+        this.#onPresence(element);
+      } catch (error) {
+        this.#reportError(error);
       }
-      return next();
     });
   }
 
@@ -1004,13 +1012,15 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
 
   // Our bare JID and domain in key form, worked out once per bound JID: every subscription
   // presence asks, and a full JID parse per stanza was a visible cost of request floods.
-  #ownKeysFor: { jid: unknown; own: string | undefined; domain: string | undefined } | undefined;
-  #ownKeys(): { own: string | undefined; domain: string | undefined } {
+  // The presence tracker asks for our full JID per stanza of a flood, too.
+  #ownKeysFor: OwnKeys & { jid: unknown } | undefined;
+  #ownKeys(): OwnKeys {
     const jid = this.xmpp.jid;
-    if (this.#ownKeysFor === undefined || this.#ownKeysFor.jid !== jid || jid === undefined) {
-      const own = bareKeyOf(jid?.toString());
+    if (this.#ownKeysFor === undefined || this.#ownKeysFor.jid !== jid || jid == null) {
+      const full = jid?.toString();
+      const own = bareKeyOf(full);
       const domain = own?.slice(own.indexOf("@") + 1) ?? bareKeyOf(this.xmpp.options?.domain);
-      this.#ownKeysFor = { jid, own, domain };
+      this.#ownKeysFor = { jid, full, own, domain };
     }
     return this.#ownKeysFor;
   }

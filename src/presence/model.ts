@@ -90,6 +90,8 @@ const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\
 // C0 controls except tab and line feed, DEL, C1 controls, bidi embeddings/overrides and isolates:
 // they make hostile text look like something else (rfc6121-client S-23).
 const UNSAFE_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+// The same class, tested before replacing: nearly every status is clean, and a test allocates nothing.
+const HAS_UNSAFE_CHAR = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
 /**
  * Reads an inbound `<presence/>` that carries availability (RFC 6121 §4.7.1): no `type`
@@ -207,7 +209,7 @@ export function sanitisePresenceText(
   max: number = MAX_PRESENCE_STATUS_LENGTH,
 ): string | undefined {
   if (!text) return undefined;
-  let clean = text.replace(UNSAFE_CHARS, "");
+  let clean = HAS_UNSAFE_CHAR.test(text) ? text.replace(UNSAFE_CHARS, "") : text;
   // Cheap check first: a string of at most `max` code units has at most `max` code points.
   if (clean.length > max) {
     const points = Array.from(clean);

@@ -35,7 +35,7 @@ export class PresenceTracker {
     if (parsed === undefined) return;
     this.presence.deferNotifications();
     const own = this.ownJid();
-    const ownBare = bareKey(own);
+    const ownBare = this.#ownBare(own);
     if (parsed.bare === ownBare) {
       // §4.2.2: the server reflects our own presence; only our *other* resources are news.
       if (own !== undefined && parsed.from === own) return;
@@ -55,6 +55,17 @@ export class PresenceTracker {
     // may arrive after the presence was dropped (S-17).
     if (parsed.type === "unavailable" && !hasTo(item?.subscription ?? "none") && this.presence.get(parsed.bare) === undefined) return;
     this.presence.apply(parsed, item === undefined ? PresenceKind.Other : PresenceKind.Contact);
+  }
+
+  // The bare form of our JID, worked out again only when the JID changes (a flood asks per stanza).
+  #ownFor: string | undefined;
+  #ownBareKey: string | undefined;
+  #ownBare(own: string | undefined): string | undefined {
+    if (own !== this.#ownFor || this.#ownBareKey === undefined) {
+      this.#ownFor = own;
+      this.#ownBareKey = bareKey(own);
+    }
+    return this.#ownBareKey;
   }
 
   /** Notes that we sent `subscribe` to a contact (for the receipt rule above). */
