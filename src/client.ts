@@ -31,6 +31,7 @@ import {
 } from "./xmpp.js";
 
 const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+const NS_STREAMS = "http://etherx.jabber.org/streams";
 const NS_PREAPPROVAL = "urn:xmpp:features:pre-approval";
 const NS_ROSTERVER = "urn:xmpp:features:rosterver";
 /** Requester-supplied status text is untrusted: cap it (rfc6121-client S-23). */
@@ -627,14 +628,14 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       }
     });
 
-    // RFC 6121 §2.6.1, §3.4: informational features; record them and let negotiation go on.
-    const feature = (name: string, ns: string, key: "preApproval" | "rosterVersioning") =>
-      xmpp.streamFeatures?.use(name, ns, (_ctx, next) => {
-        this.#features[key] = true;
-        return next();
-      });
-    feature("sub", NS_PREAPPROVAL, "preApproval");
-    feature("ver", NS_ROSTERVER, "rosterVersioning");
+    // RFC 6121 §2.6.1, §3.4: informational features; record them, nothing to negotiate. Read
+    // from the element event, not with streamFeatures.use(): each use() is a middleware layer
+    // that every stanza of the session passes through (a promise and a bound function each).
+    xmpp.on("element", (element: XmlElement) => {
+      if (!element.name.endsWith("features") || !element.is("features", NS_STREAMS)) return;
+      if (element.getChild("sub", NS_PREAPPROVAL)) this.#features.preApproval = true;
+      if (element.getChild("ver", NS_ROSTERVER)) this.#features.rosterVersioning = true;
+    });
 
     xmpp.iqCallee.set(NS_ROSTER, "query", (ctx) => this.#onRosterPush(ctx));
     // XEP-0191 §3.3–3.4 pushes: only from our own account, like roster pushes.

@@ -188,8 +188,9 @@ export class PresenceStoreImpl implements PresenceStore {
     if (kind === PresenceKind.Other && this.#maxOthers === 0) return this.clearContact(key); // nothing kept
     const here = kind === PresenceKind.Contact ? this.#contacts : this.#others;
     const there = kind === PresenceKind.Contact ? this.#others : this.#contacts;
-    const moving = here.has(key) ? undefined : there.get(key);
-    const before = here.get(key) ?? moving;
+    const current = here.get(key);
+    const moving = current === undefined ? there.get(key) : undefined;
+    const before = current ?? moving;
     const resources = nextResources(before?.resources, parsed);
     if (moving === undefined && before !== undefined && resources === before.resources) {
       if (kind === PresenceKind.Other) this.#setOther(before); // still counts as recent use

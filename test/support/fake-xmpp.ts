@@ -76,6 +76,11 @@ export class FakeXmpp extends EventEmitter implements XmppClientLike {
   };
 
   async start(): Promise<void> {
+    // Stream features (RFC 6120 §4.3.2) as a server sends them after authentication: both to
+    // streamFeatures.use() handlers and as the top-level element xmpp.js emits.
+    const names: Record<string, string> = { "urn:xmpp:features:pre-approval": "sub", "urn:xmpp:features:rosterver": "ver" };
+    const offered = [...this.advertised].map((ns) => `<${names[ns] ?? "feature"} xmlns="${ns}"/>`).join("");
+    this.emit("element", parse(`<stream:features xmlns:stream="http://etherx.jabber.org/streams">${offered}</stream:features>`));
     for (const { ns, name, handler } of this.#featureHandlers) {
       if (this.advertised.has(ns)) await handler({ stanza: parse("<features/>") }, async () => undefined, xml(name, { xmlns: ns }));
     }
