@@ -24,9 +24,22 @@ interface GuardedConnection {
 }
 
 // `<!` that does not open a CDATA section, or `<?` that is not the XML declaration.
-const RESTRICTED = /<!(?!\[CDATA\[)|<\?(?!xml[\s?])/u;
-// Long enough to hold any token the pattern looks for across a chunk boundary.
+const RESTRICTED = /<!(?!\[CDATA\[)|<\?(?!xml[\s?])/gu;
+// Long enough to hold any token the pattern looks for, lookahead included (`<![CDATA[`).
 const TAIL = 9;
+
+/**
+ * Where `text` has a restricted token whose lookahead lies wholly inside `text`, or -1. A match
+ * in the last TAIL characters may be a CDATA opener or XML declaration cut by the chunk boundary:
+ * it is decided with the next chunk, as part of the tail.
+ */
+function restrictedAt(text: string): number {
+  RESTRICTED.lastIndex = 0;
+  for (let match = RESTRICTED.exec(text); match !== null; match = RESTRICTED.exec(text)) {
+    if (match.index + TAIL <= text.length) return match.index;
+  }
+  return -1;
+}
 
 /** Installs the guard; `onViolation` hears why a stream was closed. */
 export function installStreamGuard(
@@ -67,13 +80,17 @@ export function installStreamGuard(
   connection._onData = (data: unknown): void => {
     if (closed) return;
     const text = typeof data === "string" ? data : decoder.decode(data as Uint8Array, { stream: true });
-    const window = tail + text;
-    const match = RESTRICTED.exec(window);
-    if (match) {
-      violate("restricted-xml", JSON.stringify(window.slice(match.index, match.index + 20)));
+    // The chunk is searched as it is, and only its edge together with the previous tail: a
+    // concatenation of the whole chunk would be copied (flattened) for the regex on every read.
+    const edge = tail + text.slice(0, TAIL);
+    const inEdge = restrictedAt(edge);
+    const at = inEdge === -1 ? restrictedAt(text) : -1;
+    if (inEdge !== -1 || at !== -1) {
+      const found = inEdge !== -1 ? edge.slice(inEdge) : text.slice(at);
+      violate("restricted-xml", JSON.stringify(found.slice(0, 20)));
       return;
     }
-    tail = window.slice(-TAIL);
+    tail = text.length >= TAIL ? text.slice(-TAIL) : (tail + text).slice(-TAIL);
     pending += text.length;
     if (pending > maxStanzaBytes) {
       violate("policy-violation", `more than ${maxStanzaBytes} bytes without a complete stanza`);

@@ -54,6 +54,16 @@ describe("restricted and malformed XML from the server (RFC 6120 §11)", () => {
     await expectViolation(client, errors, "restricted-xml");
   });
 
+  it("a CDATA section or the XML declaration cut by a segment boundary is not mistaken for a restricted token", async () => {
+    const { stub, client, errors } = await connected({ roster: BOB });
+    await stub.inject(`<iq type='set' id='p2'><query xmlns='jabber:iq:roster'><item jid='zoe@localhost' subscription='to'><group><!`);
+    await new Promise((r) => setTimeout(r, 20));
+    await stub.inject(`[CDATA[Friends & Co]]></group></item></query></iq>`);
+    await expect.poll(() => client.roster.get("zoe@localhost")?.groups).toEqual(["Friends & Co"]);
+    expect(errors.filter((e) => isPresenceError(e) && e.code === "protocol-violation")).toEqual([]);
+    expect(client.online).toBe(true);
+  });
+
   it("an oversized stanza closes the stream with policy-violation before it is buffered whole", async () => {
     const { stub, client, errors } = await connected({ roster: BOB }, { maxStanzaBytes: 64 * 1024 });
     await stub.inject("<message from='bob@localhost/x'><body>");
