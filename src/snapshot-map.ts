@@ -11,17 +11,23 @@
 
 const DELETED: unique symbol = Symbol("deleted");
 
-interface Version<V> {
-  readonly seq: number;
-  readonly value: V | typeof DELETED;
-}
+/**
+ * A key's changes in an epoch: `[seq, value, seq, value, …]` in ascending `seq`, only ever
+ * appended to. Flat pairs rather than an object per version: a presence flood records one
+ * version per changed contact per notification, and those objects were a visible share of its
+ * garbage-collection work.
+ */
+type Versions<V> = Array<number | V | typeof DELETED>;
 
 interface Epoch<K, V> {
   /** The entries when the epoch began; never changed. */
   readonly base: ReadonlyMap<K, V>;
-  /** Changes since, per key, in ascending `seq`; only ever appended to. */
-  readonly history: Map<K, Version<V>[]>;
+  /** Changes since, per key. */
+  readonly history: Map<K, Versions<V>>;
 }
+
+/** "No version at or before the sequence number": the base entry holds. */
+const NONE: unique symbol = Symbol("none");
 
 /**
  * A read-only map that never changes. Iteration yields the entries that existed when the
@@ -47,21 +53,21 @@ export class SnapshotMap<K, V> implements ReadonlyMap<K, V> {
   }
 
   has(key: K): boolean {
-    const version = versionAt(this.#epoch.history.get(key), this.#seq);
-    return version === undefined ? this.#epoch.base.has(key) : version.value !== DELETED;
+    const value = valueAt(this.#epoch.history.get(key), this.#seq);
+    return value === NONE ? this.#epoch.base.has(key) : value !== DELETED;
   }
 
   *entries(): MapIterator<[K, V]> {
     const { base, history } = this.#epoch;
     for (const [key, value] of base) {
-      const version = versionAt(history.get(key), this.#seq);
-      if (version === undefined) yield [key, value];
-      else if (version.value !== DELETED) yield [key, version.value];
+      const version = valueAt(history.get(key), this.#seq);
+      if (version === NONE) yield [key, value];
+      else if (version !== DELETED) yield [key, version];
     }
     for (const [key, versions] of history) {
       if (base.has(key)) continue;
-      const version = versionAt(versions, this.#seq);
-      if (version !== undefined && version.value !== DELETED) yield [key, version.value];
+      const version = valueAt(versions, this.#seq);
+      if (version !== NONE && version !== DELETED) yield [key, version];
     }
   }
 
@@ -86,24 +92,24 @@ export class SnapshotMap<K, V> implements ReadonlyMap<K, V> {
   }
 
   #lookup(key: K): V | typeof DELETED | undefined {
-    const version = versionAt(this.#epoch.history.get(key), this.#seq);
-    return version === undefined ? this.#epoch.base.get(key) : version.value;
+    const value = valueAt(this.#epoch.history.get(key), this.#seq);
+    return value === NONE ? this.#epoch.base.get(key) : value;
   }
 }
 
-/** The last version at or before `seq` (usually the last one; else a binary search). */
-function versionAt<V>(versions: readonly Version<V>[] | undefined, seq: number): Version<V> | undefined {
-  if (versions === undefined) return undefined;
-  const last = versions[versions.length - 1];
-  if (last === undefined || last.seq <= seq) return last;
-  let low = 0; // invariant: the answer's index is below `high`, and versions[low - 1].seq <= seq
-  let high = versions.length - 1;
+/** The value of the last version at or before `seq` (usually the last one; else a binary search). */
+function valueAt<V>(versions: Versions<V> | undefined, seq: number): V | typeof DELETED | typeof NONE {
+  if (versions === undefined) return NONE;
+  const count = versions.length >> 1;
+  if ((versions[2 * (count - 1)] as number) <= seq) return versions[2 * count - 1] as V | typeof DELETED;
+  let low = 0; // invariant: the answer's index is below `high`, and version low - 1 has seq <= seq
+  let high = count - 1;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if ((versions[mid] as Version<V>).seq <= seq) low = mid + 1;
+    if ((versions[2 * mid] as number) <= seq) low = mid + 1;
     else high = mid;
   }
-  return low === 0 ? undefined : versions[low - 1];
+  return low === 0 ? NONE : (versions[2 * low - 1] as V | typeof DELETED);
 }
 
 /**
@@ -149,11 +155,10 @@ export class SnapshotMapWriter<K, V> {
         // One lookup per map: values are never `undefined` (see the class comment).
         const value = this.live.get(key) ?? DELETED;
         const versions = history.get(key);
-        const last = versions?.[versions.length - 1];
-        const previous = last !== undefined ? last.value : (base.get(key) ?? DELETED);
+        const previous = versions !== undefined ? versions[versions.length - 1] : (base.get(key) ?? DELETED);
         if (Object.is(previous, value)) continue;
-        if (versions === undefined) history.set(key, [{ seq, value }]);
-        else versions.push({ seq, value });
+        if (versions === undefined) history.set(key, [seq, value]);
+        else versions.push(seq, value);
         this.#versions++;
       }
       this.#seq = seq;
