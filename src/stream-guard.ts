@@ -34,6 +34,8 @@ const TAIL = 9;
  * it is decided with the next chunk, as part of the tail.
  */
 function restrictedAt(text: string): number {
+  // Most chunks have neither pair: two indexOf scans are far cheaper than the regex.
+  if (text.indexOf("<!") === -1 && text.indexOf("<?") === -1) return -1;
   RESTRICTED.lastIndex = 0;
   for (let match = RESTRICTED.exec(text); match !== null; match = RESTRICTED.exec(text)) {
     if (match.index + TAIL <= text.length) return match.index;
@@ -82,8 +84,9 @@ export function installStreamGuard(
     const text = typeof data === "string" ? data : decoder.decode(data as Uint8Array, { stream: true });
     // The chunk is searched as it is, and only its edge together with the previous tail: a
     // concatenation of the whole chunk would be copied (flattened) for the regex on every read.
-    const edge = tail + text.slice(0, TAIL);
-    const inEdge = restrictedAt(edge);
+    // A token starts with "<": without one in the tail, the chunk alone has every match.
+    const edge = tail.includes("<") ? tail + text.slice(0, TAIL) : "";
+    const inEdge = edge === "" ? -1 : restrictedAt(edge);
     const at = inEdge === -1 ? restrictedAt(text) : -1;
     if (inEdge !== -1 || at !== -1) {
       const found = inEdge !== -1 ? edge.slice(inEdge) : text.slice(at);
