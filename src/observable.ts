@@ -47,6 +47,19 @@ export class Listeners<S> {
   }
 
   /**
+   * {@link batch} without the callback, for per-stanza paths where a closure per call shows
+   * in a flood's profile: every `hold()` must be followed by one `release()` (use try/finally).
+   */
+  hold(): void {
+    this.#depth++;
+  }
+
+  /** Ends a {@link hold}; notifies if it was the outermost and something changed. */
+  release(): void {
+    this.#end();
+  }
+
+  /**
    * Holds notifications until the current synchronous run of code ends (the next microtask
    * checkpoint), as if everything until then were one {@link batch}. The stanzas xmpp.js parses
    * from one socket read are handled synchronously, so a flood notifies once per read, not once

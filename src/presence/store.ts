@@ -196,7 +196,8 @@ export class PresenceStoreImpl implements PresenceStore {
       if (kind === PresenceKind.Other) this.#setOther(before); // still counts as recent use
       return false;
     }
-    return this.batch(() => {
+    this.#notify.hold();
+    try {
       if (moving !== undefined) this.#delete(key, there);
       // A key new to the store is copied (see detach); a known one reuses the stored copy.
       const record =
@@ -205,7 +206,9 @@ export class PresenceStoreImpl implements PresenceStore {
       else this.#setOther(record);
       this.#touch();
       return true;
-    });
+    } finally {
+      this.#notify.release();
+    }
   }
 
   /**
