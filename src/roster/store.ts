@@ -70,7 +70,13 @@ export class RosterStoreImpl implements RosterStore {
   // The maps below are live; snapshots see them through SnapshotMapWriters, which share
   // structure between snapshots, so a change costs O(1) amortised instead of a copy of the
   // roster (a push into a 100 000-contact roster costs what it costs in a 100-contact one).
-  readonly #items = new Map<string, RosterItem>();
+  //
+  // The server's items are not kept in a map of their own: an entry holds every field of its
+  // item, so the entry is the item (its extra `pendingIn`/`state` fields are ignored where an
+  // item is expected), except where a pre-approval intent makes the entry's `approved` differ:
+  // those few items are kept in `#itemsApart`. One map and one object per contact instead of
+  // two of each: a quarter less work for a 100 000-item roster result.
+  readonly #itemsApart = new Map<string, RosterItem>();
   readonly #requests = new Map<string, SubscriptionRequest>();
   readonly #entries = new Map<string, RosterEntry>();
   readonly #preApprovals = new Map<string, PreApprovalIntent>();
@@ -133,9 +139,12 @@ export class RosterStoreImpl implements RosterStore {
     return this.#requests.size;
   }
 
-  /** The server item for a JID (normalised key). */
+  /**
+   * The server item for a JID (normalised key). It may be the entry itself (see `#itemsApart`):
+   * read its item fields only.
+   */
   item(jid: string): RosterItem | undefined {
-    return this.#items.get(jid);
+    return (this.#itemsApart.size === 0 ? undefined : this.#itemsApart.get(jid)) ?? this.#entries.get(jid);
   }
 
   /** Runs `fn` and notifies listeners once if anything changed. Nested calls notify once. */
@@ -155,7 +164,7 @@ export class RosterStoreImpl implements RosterStore {
   replaceItems(items: readonly RosterItem[], version: string | undefined): ItemChange[] {
     return this.batch(() => {
       const changes: ItemChange[] = [];
-      if (this.#items.size === 0) {
+      if (this.#entries.size === 0) {
         this.#firstItems(items, changes);
         this.#setVersion(version);
         this.#setSource("server");
@@ -165,7 +174,7 @@ export class RosterStoreImpl implements RosterStore {
       }
       const next = new Map<string, RosterItem>();
       for (const item of items) next.set(item.jid, item);
-      for (const jid of this.#items.keys()) {
+      for (const jid of [...this.#entries.keys()]) {
         if (next.has(jid)) continue;
         const change = this.#setItem(jid, undefined);
         if (change) changes.push(change);
@@ -189,12 +198,19 @@ export class RosterStoreImpl implements RosterStore {
    */
   #firstItems(items: readonly RosterItem[], changes: ItemChange[]): void {
     let byJid: Map<string, ItemChange> | undefined; // only built if the result repeats a JID
+    // Usually nothing is pending or pre-approved yet: every entry is its item plus two fields.
+    const plain = this.#requests.size === 0 && this.#preApprovals.size === 0;
+    const entries = this.#entries;
     for (const item of items) {
       const { jid } = item;
-      const repeated = this.#items.get(jid);
-      if (repeated !== undefined && sameItem(repeated, item)) continue;
-      this.#items.set(jid, item);
-      this.#refreshEntry(jid, item);
+      const repeated = entries.get(jid);
+      if (repeated === undefined && plain) {
+        entries.set(jid, entryOf(item, false, item.approved));
+        changes.push({ jid, before: undefined, after: item });
+        continue;
+      }
+      if (repeated !== undefined && sameItem(this.item(jid), item)) continue;
+      this.#writeEntry(jid, item);
       if (repeated === undefined) {
         changes.push({ jid, before: undefined, after: item });
       } else {
@@ -202,6 +218,8 @@ export class RosterStoreImpl implements RosterStore {
         (byJid.get(jid) as ItemChange).after = item;
       }
     }
+    this.#entriesOut.markAll();
+    this.#touch();
   }
 
   /** Fills the store from a cache (RFC 6121 §2.6): `source: "cache"`, not ready until the server answers. */
@@ -248,9 +266,12 @@ export class RosterStoreImpl implements RosterStore {
   }
 
   #cached(): CachedRoster {
+    // Entries stand for their items (storage keeps an item's known fields only), except those apart.
+    const items: RosterItem[] = [...this.#entries.values()];
+    if (this.#itemsApart.size > 0) for (let i = 0; i < items.length; i++) items[i] = this.item((items[i] as RosterItem).jid) as RosterItem;
     return {
       version: this.#version,
-      items: [...this.#items.values()],
+      items,
       requests: [...this.#requests.values()],
       preApprovals: [...this.#preApprovals.values()],
     };
@@ -340,17 +361,23 @@ export class RosterStoreImpl implements RosterStore {
   }
 
   #setItem(jid: string, item: RosterItem | undefined): ItemChange | undefined {
-    const before = this.#items.get(jid);
-    if (sameItem(before, item)) return undefined; // redundant pushes are normal (Prosody, ejabberd)
-    if (item === undefined) this.#items.delete(jid);
-    else this.#items.set(jid, item);
+    const stored = this.item(jid);
+    if (sameItem(stored, item)) return undefined; // redundant pushes are normal (Prosody, ejabberd)
     // A pending-in request lives on after the item goes: a requester need not be in the roster.
-    this.#refreshEntry(jid);
-    return { jid, before, after: item };
+    this.#writeEntry(jid, item);
+    // Events carry items as the server sent them, not the entry that stood for one.
+    return { jid, before: stored && itemOf(stored), after: item };
   }
 
-  #refreshEntry(jid: string, item: RosterItem | undefined = this.#items.get(jid)): void {
+  /** Rebuilds the entry of `jid` from its stored item (after its request or pre-approval changed). */
+  #refreshEntry(jid: string): void {
+    this.#writeEntry(jid, this.item(jid));
+  }
+
+  /** Makes `item` the item of `jid` (`undefined`: it has none) and rebuilds the entry. */
+  #writeEntry(jid: string, item: RosterItem | undefined): void {
     if (item === undefined) {
+      if (this.#itemsApart.size > 0) this.#itemsApart.delete(jid);
       if (this.#entries.delete(jid)) {
         this.#entriesOut.mark(jid);
         this.#touch();
@@ -359,13 +386,9 @@ export class RosterStoreImpl implements RosterStore {
     }
     const pendingIn = this.#requests.has(jid);
     const approved = item.approved || this.#preApprovals.has(jid);
-    const { subscription, pendingOut } = item;
-    // Built field by field (no spreads): one allocation per entry on the roster-load path.
-    const entry: RosterEntry =
-      item.name === undefined
-        ? { jid, groups: item.groups, subscription, pendingOut, approved, pendingIn, state: stateOf({ subscription, pendingOut, pendingIn }) }
-        : { jid, name: item.name, groups: item.groups, subscription, pendingOut, approved, pendingIn, state: stateOf({ subscription, pendingOut, pendingIn }) };
-    this.#entries.set(jid, Object.freeze(entry));
+    if (approved !== item.approved) this.#itemsApart.set(jid, itemOf(item));
+    else if (this.#itemsApart.size > 0) this.#itemsApart.delete(jid);
+    this.#entries.set(jid, entryOf(item, pendingIn, approved));
     this.#entriesOut.mark(jid);
     this.#touch();
   }
@@ -375,6 +398,23 @@ export class RosterStoreImpl implements RosterStore {
     this.#notify.changed();
   }
 
+}
+
+/** The entry for `item`: built field by field (no spreads), one allocation on the roster-load path. */
+function entryOf(item: RosterItem, pendingIn: boolean, approved: boolean): RosterEntry {
+  const { jid, name, groups, subscription, pendingOut } = item;
+  const state = stateOf({ subscription, pendingOut, pendingIn });
+  return Object.freeze(
+    name === undefined
+      ? { jid, groups, subscription, pendingOut, approved, pendingIn, state }
+      : { jid, name, groups, subscription, pendingOut, approved, pendingIn, state },
+  );
+}
+
+/** Just the item fields of `item` (which may be an entry standing for its item). */
+function itemOf(item: RosterItem): RosterItem {
+  const { jid, name, groups, subscription, pendingOut, approved } = item;
+  return name === undefined ? { jid, groups, subscription, pendingOut, approved } : { jid, name, groups, subscription, pendingOut, approved };
 }
 
 function sameItem(a: RosterItem | undefined, b: RosterItem | undefined): boolean {
