@@ -20,8 +20,12 @@ const DELETED: unique symbol = Symbol("deleted");
 type Versions<V> = Array<number | V | typeof DELETED>;
 
 interface Epoch<K, V> {
-  /** The entries when the epoch began; never changed. */
-  readonly base: ReadonlyMap<K, V>;
+  /**
+   * The entries when the epoch began; never changed. It may be the live map itself until the
+   * next write (copy on write, see {@link SnapshotMapWriter.beforeWrite}); then it is replaced
+   * by a copy with the same entries, so snapshots of the epoch never see a difference.
+   */
+  base: ReadonlyMap<K, V>;
   /** Changes since, per key. */
   readonly history: Map<K, Versions<V>>;
 }
@@ -124,8 +128,25 @@ export class SnapshotMapWriter<K, V> {
   #current: SnapshotMap<K, V> = new SnapshotMap(this.#epoch, 0, 0);
   #dirty = new Set<K>();
   #all = false;
+  /** The epoch's base is the live map: copy it before the live map changes. */
+  #shared = false;
 
-  constructor(private readonly live: ReadonlyMap<K, V>) {}
+  /**
+   * `copyOnWrite`: the owner calls {@link beforeWrite} before every change to the live map, so
+   * a full snapshot (after {@link markAll}, e.g. a whole roster result) can share the live map
+   * instead of copying it, and the copy is made only if and when the map changes again.
+   */
+  constructor(
+    private readonly live: ReadonlyMap<K, V>,
+    private readonly copyOnWrite = false,
+  ) {}
+
+  /** With `copyOnWrite`: call before each change to the live map (O(1) unless a copy is due). */
+  beforeWrite(): void {
+    if (!this.#shared) return;
+    this.#shared = false;
+    this.#epoch.base = new Map(this.live);
+  }
 
   /** Notes that the live value of `key` may have changed. */
   mark(key: K): void {
@@ -145,7 +166,8 @@ export class SnapshotMapWriter<K, V> {
   snapshot(): SnapshotMap<K, V> {
     if (!this.#all && this.#dirty.size === 0) return this.#current;
     if (this.#all || this.#versions + this.#dirty.size > Math.max(64, this.live.size)) {
-      this.#epoch = { base: new Map(this.live), history: new Map() };
+      this.#shared = this.copyOnWrite;
+      this.#epoch = { base: this.copyOnWrite ? this.live : new Map(this.live), history: new Map() };
       this.#seq = 0;
       this.#versions = 0;
     } else {

@@ -80,7 +80,8 @@ export class RosterStoreImpl implements RosterStore {
   readonly #requests = new Map<string, SubscriptionRequest>();
   readonly #entries = new Map<string, RosterEntry>();
   readonly #preApprovals = new Map<string, PreApprovalIntent>();
-  readonly #entriesOut = new SnapshotMapWriter(this.#entries);
+  // Copy on write: the snapshot after a roster result shares the map instead of copying it.
+  readonly #entriesOut = new SnapshotMapWriter(this.#entries, true);
   readonly #requestsOut = new SnapshotMapWriter(this.#requests);
   readonly #preApprovalsOut = new SnapshotMapWriter(this.#preApprovals);
   // Replaced (never mutated) on change, so the snapshot's copy is made once per change.
@@ -201,6 +202,7 @@ export class RosterStoreImpl implements RosterStore {
     // Usually nothing is pending or pre-approved yet: every entry is its item plus two fields.
     const plain = this.#requests.size === 0 && this.#preApprovals.size === 0;
     const entries = this.#entries;
+    this.#entriesOut.beforeWrite();
     for (const item of items) {
       const { jid } = item;
       const repeated = entries.get(jid);
@@ -378,7 +380,9 @@ export class RosterStoreImpl implements RosterStore {
   #writeEntry(jid: string, item: RosterItem | undefined): void {
     if (item === undefined) {
       if (this.#itemsApart.size > 0) this.#itemsApart.delete(jid);
-      if (this.#entries.delete(jid)) {
+      if (this.#entries.has(jid)) {
+        this.#entriesOut.beforeWrite();
+        this.#entries.delete(jid);
         this.#entriesOut.mark(jid);
         this.#touch();
       }
@@ -388,6 +392,7 @@ export class RosterStoreImpl implements RosterStore {
     const approved = item.approved || this.#preApprovals.has(jid);
     if (approved !== item.approved) this.#itemsApart.set(jid, itemOf(item));
     else if (this.#itemsApart.size > 0) this.#itemsApart.delete(jid);
+    this.#entriesOut.beforeWrite();
     this.#entries.set(jid, entryOf(item, pendingIn, approved));
     this.#entriesOut.mark(jid);
     this.#touch();
