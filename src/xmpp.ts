@@ -53,9 +53,6 @@ export interface XmppClientLike {
   on(event: string, listener: (...args: any[]) => void): unknown;
   off?(event: string, listener: (...args: any[]) => void): unknown;
   removeListener?(event: string, listener: (...args: any[]) => void): unknown;
-  middleware: {
-    use(handler: (ctx: IncomingContext, next: () => Promise<unknown>) => unknown): unknown;
-  };
   iqCaller: { request(stanza: XmlElement, timeout?: number): Promise<XmlElement> };
   /** XEP-0198 state (xmpp.js internal; used by the counter fix). */
   streamManagement?: {
@@ -67,13 +64,6 @@ export interface XmppClientLike {
   prependListener?(event: string, listener: (...args: any[]) => void): unknown;
   iqCallee: {
     set(ns: string, name: string, handler: (ctx: IncomingContext) => unknown): void;
-  };
-  streamFeatures?: {
-    use(
-      name: string,
-      xmlns: string,
-      handler: (ctx: IncomingContext, next: () => Promise<unknown>, feature: XmlElement) => unknown,
-    ): unknown;
   };
 }
 
