@@ -177,7 +177,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   readonly #ourRequests = new Set<string>();
   /** Subscription stanzas lost with a session (XEP-0198 "fail"), to send again in the next one. */
   #unacked: XmlElement[] = [];
-  /** When the last roster push for each JID arrived (for the ejabberd re-sync, S-24). */
+  /** When the last roster push for each awaited JID arrived (for the ejabberd re-sync, S-24). */
   readonly #lastPushAt = new Map<string, number>();
   #resyncTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #awaitingPush = new Map<string, number>();
@@ -697,6 +697,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       this.#resyncTimer = undefined;
       const stale = [...this.#awaitingPush].some(([key, since]) => (this.#lastPushAt.get(key) ?? 0) < since);
       this.#awaitingPush.clear();
+      this.#lastPushAt.clear();
       if (stale && this.online) void this.#resync().catch((error: unknown) => this.#reportError(error));
     }, RESYNC_AFTER_MS);
   }
@@ -852,7 +853,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     const version = query.attrs["ver"];
     // Pushes parsed from one socket read reach roster listeners once (they see the last state).
     this.#store.deferNotifications();
-    this.#lastPushAt.set(change.kind === "remove" ? change.jid : change.item.jid, Date.now());
+    // Only a push after the expectation began counts, so only awaited JIDs are recorded (a map
+    // of every JID ever pushed would grow with the roster).
+    const pushed = change.kind === "remove" ? change.jid : change.item.jid;
+    if (this.#awaitingPush.has(pushed)) this.#lastPushAt.set(pushed, Date.now());
     this.#store.batch(() => {
       const applied =
         change.kind === "remove"
