@@ -3,6 +3,7 @@
  * client never colour another's figures). Run by bench/run.ts as
  * `node --expose-gc --import tsx bench/child.ts '<spec json>'`, driven over IPC one run at a time.
  */
+import { writeHeapSnapshot } from "node:v8";
 import { WebSocket } from "ws";
 import { createBenchClient, type BenchClient, type ClientKind, type Held, type Scenario } from "./clients.js";
 
@@ -83,7 +84,11 @@ function worker(spec: ChildSpec): void {
       const played = await (client as BenchClient).play(run.key, spec.scenario, run.run, run.expectStanzas);
       figures = { ...played, held: (client as BenchClient).held() };
     }
-    if (index === 0) retainedBytes = heap() - base;
+    if (index === 0) {
+      retainedBytes = heap() - base;
+      const dir = process.env["BENCH_HEAPSNAPSHOT"];
+      if (dir) writeHeapSnapshot(`${dir}/${spec.kind}-${spec.scenario}-${spec.rosterSize}-${spec.service.slice(0, 2)}.heapsnapshot`);
+    }
     runs.push(figures);
     if (last || spec.scenario === "roster" || !spec.reuseSession) await stop();
     if (!last) return figures;

@@ -9,7 +9,8 @@
  * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1, BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
- * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts).
+ * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts),
+ * BENCH_HEAPSNAPSHOT=DIR (each child writes a heap snapshot after its first run, where the heap figure is taken).
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
