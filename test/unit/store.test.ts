@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { bareKeyOf } from "../../src/jid.js";
 import type { RosterItem } from "../../src/roster/model.js";
 import { RosterStoreImpl, type RosterSnapshot } from "../../src/roster/store.js";
+import type { RosterMutation } from "../../src/storage/types.js";
 
 const bob: RosterItem = { jid: "bob@localhost", groups: ["Friends"], subscription: "to", pendingOut: false, approved: false };
 
@@ -90,5 +91,47 @@ describe("RosterStore", () => {
     ]);
     expect([...s.getSnapshot().entries.keys()]).toEqual(["bob@localhost"]);
     expect(s.getSnapshot().version).toBe("2");
+  });
+});
+
+describe("RosterStore internals behind the snapshots", () => {
+  it("a pre-approval intent changes the entry's approved, never the server item or what is cached", () => {
+    const mutations: RosterMutation[] = [];
+    const s = new RosterStoreImpl(bareKeyOf, () => undefined, (m) => void mutations.push(m));
+    s.replaceItems([bob], "1");
+    s.setPreApproval(bob.jid, { jid: bob.jid, createdAt: 1 });
+    expect(s.get(bob.jid)?.approved).toBe(true); // the entry: our intent counts
+    expect(s.item(bob.jid)).toEqual(bob); // the server's item: approved as the server said
+    // A full result re-persists the items: the server's `approved`, not the intent's.
+    s.replaceItems([bob, { ...bob, jid: "carol@localhost" }], "2");
+    const replace = mutations.filter((m) => m.kind === "replace").at(-1);
+    expect(replace?.kind === "replace" && replace.roster.items.find((i) => i.jid === bob.jid)?.approved).toBe(false);
+    // A push while the intent holds: the change carries plain items.
+    const change = s.applyPush(bob.jid, { ...bob, subscription: "both" }, "3");
+    expect(change?.before).toEqual(bob);
+    expect(change?.after).toEqual({ ...bob, subscription: "both" });
+    expect(s.get(bob.jid)).toMatchObject({ subscription: "both", approved: true });
+    s.setPreApproval(bob.jid, undefined);
+    expect(s.get(bob.jid)?.approved).toBe(false);
+    // Without an intent the entry stands for the item again (item() may hand out the entry).
+    expect(s.item(bob.jid)).toMatchObject({ ...bob, subscription: "both" });
+    expect(s.item(bob.jid)).toBe(s.get(bob.jid));
+  });
+
+  it("the snapshot of a whole roster result shares the live map until the next change, which leaves it as it was", () => {
+    const s = store();
+    const items = Array.from({ length: 200 }, (_, i) => ({ ...bob, jid: `c${i}@localhost` }));
+    s.replaceItems(items, "1");
+    const loaded = s.getSnapshot();
+    const entries = [...loaded.entries];
+    s.applyPush("c0@localhost", undefined, "2");
+    s.applyPush("new@localhost", { ...bob, jid: "new@localhost" }, "3");
+    const after = s.getSnapshot();
+    expect([...loaded.entries]).toEqual(entries); // the first snapshot did not see the writes
+    expect(loaded.entries.has("c0@localhost")).toBe(true);
+    expect(loaded.entries.has("new@localhost")).toBe(false);
+    expect(after.entries.has("c0@localhost")).toBe(false);
+    expect(after.entries.get("new@localhost")?.jid).toBe("new@localhost");
+    expect(after.entries.size).toBe(200);
   });
 });
