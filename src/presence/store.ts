@@ -15,6 +15,7 @@ import { bareKey } from "../bare-key.js";
 import { detach } from "../detach.js";
 import { bestResource, type ParsedPresence, type ResourcePresence } from "./model.js";
 import { SnapshotMapWriter } from "../snapshot-map.js";
+import { ResourceMap } from "./resource-map.js";
 
 /**
  * Where a presence belongs, as the client decides it: a roster contact, another entity
@@ -36,7 +37,11 @@ export type PresenceKind = (typeof PresenceKind)[keyof typeof PresenceKind];
 export interface ContactPresence {
   /** Normalised bare JID. */
   readonly jid: string;
-  /** Its available resources by resourcepart (`""` for presence from the bare JID). */
+  /**
+   * Its available resources by resourcepart (`""` for presence from the bare JID). A read-only
+   * map that never changes (an array underneath, not a `Map` instance: copy with `new Map(...)`
+   * when a real one is needed).
+   */
   readonly resources: ReadonlyMap<string, ResourcePresence>;
   /** The resource {@link bestResource} picks; absent when none is available. */
   readonly best?: ResourcePresence;
@@ -101,7 +106,7 @@ export interface PresenceStoreOptions {
 /** The default of {@link PresenceStoreOptions.maxOthers}. */
 export const DEFAULT_MAX_OTHERS = 500;
 
-const NO_RESOURCES: ReadonlyMap<string, ResourcePresence> = new Map();
+const NO_RESOURCES = ResourceMap.EMPTY;
 
 /**
  * The store with its write side, used by the client only. Write methods return whether
@@ -112,7 +117,7 @@ export class PresenceStoreImpl implements PresenceStore {
   // order (Map insertion order, re-inserted on update) so eviction is O(1).
   readonly #contacts = new Map<string, ContactPresence>();
   readonly #others = new Map<string, ContactPresence>();
-  #own: ReadonlyMap<string, ResourcePresence> = NO_RESOURCES;
+  #own: ResourceMap = NO_RESOURCES;
   readonly #contactsOut = new SnapshotMapWriter(this.#contacts);
   readonly #othersOut = new SnapshotMapWriter(this.#others);
   readonly #maxOthers: number;
@@ -191,7 +196,8 @@ export class PresenceStoreImpl implements PresenceStore {
     const current = here.get(key);
     const moving = current === undefined ? there.get(key) : undefined;
     const before = current ?? moving;
-    const resources = nextResources(before?.resources, parsed);
+    // Every record's resources come from contactPresence(), so they are ResourceMaps.
+    const resources = nextResources(before?.resources as ResourceMap | undefined, parsed);
     if (moving === undefined && before !== undefined && resources === before.resources) {
       if (kind === PresenceKind.Other) this.#setOther(before); // still counts as recent use
       return false;
@@ -326,18 +332,12 @@ export class PresenceStoreImpl implements PresenceStore {
  * The resources after `parsed`, or `current` itself when nothing changes. Never mutates
  * `current`: maps handed out in records and snapshots stay as they were.
  */
-function nextResources(
-  current: ReadonlyMap<string, ResourcePresence> | undefined,
-  parsed: ParsedPresence,
-): ReadonlyMap<string, ResourcePresence> {
+function nextResources(current: ResourceMap | undefined, parsed: ParsedPresence): ResourceMap {
   const { resource } = parsed;
   if (parsed.type === "unavailable") {
     if (resource === "") return current !== undefined && current.size === 0 ? current : NO_RESOURCES;
     if (current === undefined) return NO_RESOURCES; // heard from, and offline
-    if (!current.has(resource)) return current;
-    const next = new Map(current);
-    next.delete(resource);
-    return next.size === 0 ? NO_RESOURCES : next;
+    return current.without(resource);
   }
   const existing = current?.get(resource);
   if (
@@ -346,10 +346,10 @@ function nextResources(
     existing.status === parsed.status &&
     existing.priority === parsed.priority
   ) {
-    return current as ReadonlyMap<string, ResourcePresence>;
+    return current as ResourceMap;
   }
   // Kept until replaced: copies, not views into the parsed socket chunk (see detach). A known
-  // resource keeps its stored name (a Map keeps the first key of equal ones anyway).
+  // resource keeps its stored name.
   const name = existing?.resource ?? detach(resource);
   const { status } = parsed;
   const presence: ResourcePresence = Object.freeze(
@@ -363,10 +363,10 @@ function nextResources(
           receivedAt: parsed.receivedAt,
         },
   );
-  return new Map(current).set(name, presence);
+  return (current ?? NO_RESOURCES).with(presence);
 }
 
-function contactPresence(jid: string, resources: ReadonlyMap<string, ResourcePresence>): ContactPresence {
-  const best = bestResource(resources.values());
+function contactPresence(jid: string, resources: ResourceMap): ContactPresence {
+  const best = bestResource(resources.toArray());
   return Object.freeze(best === undefined ? { jid, resources, available: false } : { jid, resources, best, available: true });
 }

@@ -2,6 +2,7 @@
 // and the presence store contract.
 import { describe, expect, it } from "vitest";
 import { isPresenceError } from "../../src/errors.js";
+import { ResourceMap } from "../../src/presence/resource-map.js";
 import {
   bestResource,
   MAX_PRESENCE_STATUS_LENGTH,
@@ -281,7 +282,9 @@ describe("PresenceStore", () => {
     expect(s.best("bob@x")?.resource).toBe("pc");
     s.apply(off("bob@x/pc"), "contact");
     const bob = s.getSnapshot().contacts.get("bob@x");
-    expect(bob).toEqual({ jid: "bob@x", resources: new Map(), available: false });
+    expect(bob).toMatchObject({ jid: "bob@x", available: false });
+    expect(Object.keys(bob ?? {})).toEqual(["jid", "resources", "available"]); // no `best`
+    expect([...(bob?.resources ?? [])]).toEqual([]);
     expect(s.get("bob@x")?.size).toBe(0); // offline, not unknown
     expect(s.get("nobody@x")).toBeUndefined(); // unknown
   });
@@ -295,7 +298,8 @@ describe("PresenceStore", () => {
     s.listen(() => calls++);
     expect(s.apply(off("bob@x"), "contact")).toBe(true);
     expect(calls).toBe(1);
-    expect(s.getSnapshot().contacts.get("bob@x")).toMatchObject({ available: false, resources: new Map() });
+    expect(s.getSnapshot().contacts.get("bob@x")).toMatchObject({ available: false });
+    expect(s.getSnapshot().contacts.get("bob@x")?.resources.size).toBe(0);
     expect(s.getSnapshot().contacts.get("carol@x")?.available).toBe(true);
     expect(s.apply(off("bob@x"), "contact")).toBe(false);
   });
@@ -460,5 +464,30 @@ describe("PresenceStore", () => {
     expect(changes).toBeGreaterThan(50_000);
     expect(seen).toBe(changes);
     expect(s.getSnapshot().contacts.size).toBe(10_000);
+  });
+});
+
+describe("ResourceMap (a contact's resources)", () => {
+  const r = (resource: string, priority = 0): ResourcePresence => ({ resource, show: "available", priority, receivedAt: 1 });
+
+  it("reads like a Map and never changes: with/without make new ones", () => {
+    const empty = ResourceMap.EMPTY;
+    const one = empty.with(r("pc"));
+    const two = one.with(r("phone", 5));
+    const replaced = two.with(r("pc", 9));
+    expect([empty.size, one.size, two.size, replaced.size]).toEqual([0, 1, 2, 2]);
+    expect(new Map(replaced)).toEqual(new Map([["pc", r("pc", 9)], ["phone", r("phone", 5)]]));
+    expect(two.get("pc")?.priority).toBe(0); // the older map is untouched
+    expect([two.has("phone"), two.has("tablet"), two.get("tablet")]).toEqual([true, false, undefined]);
+    expect([...two.keys()]).toEqual(["pc", "phone"]);
+    expect([...two.values()].map((p) => p.priority)).toEqual([0, 5]);
+    const seen: string[] = [];
+    two.forEach((value, key, map) => void seen.push(`${key}:${value.priority}:${map === two}`));
+    expect(seen).toEqual(["pc:0:true", "phone:5:true"]);
+    expect(two.without("tablet")).toBe(two);
+    expect([...two.without("pc").keys()]).toEqual(["phone"]);
+    expect(one.without("pc")).toBe(ResourceMap.EMPTY);
+    expect(Object.isFrozen(two)).toBe(true);
+    expect(Object.prototype.toString.call(two)).toBe("[object ResourceMap]");
   });
 });
