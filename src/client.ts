@@ -637,15 +637,22 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       if (element.getChild("ver", NS_ROSTERVER)) this.#features.rosterVersioning = true;
     });
 
-    xmpp.iqCallee.set(NS_ROSTER, "query", (ctx) => this.#onRosterPush(ctx));
-    // XEP-0191 §3.3–3.4 pushes: only from our own account, like roster pushes.
-    for (const name of ["block", "unblock"]) {
-      xmpp.iqCallee.set(NS_BLOCKING, name, (ctx) => {
-        const from = ctx.stanza.attrs["from"];
-        if (!this.#fromOwnBareJid(from)) return undefined; // → service-unavailable
+    // Roster pushes (RFC 6121 §2.1.6) and blocking pushes (XEP-0191 §3.3–3.4) through one
+    // middleware layer behind @xmpp/iq's callee, which sets ctx.element and builds the reply from
+    // what the layer returns (undefined → service-unavailable). One layer, not an
+    // iqCallee.set() per kind: every stanza of the session passes every layer (a promise and a
+    // bound function each, and koa-compose copies the whole chain per stanza).
+    xmpp.middleware.use((ctx, next) => {
+      const { stanza, element } = ctx;
+      if (element === undefined || stanza.name !== "iq" || stanza.attrs["type"] !== "set") return next();
+      if (element.is("query", NS_ROSTER)) return this.#onRosterPush(ctx);
+      if (element.is("block", NS_BLOCKING) || element.is("unblock", NS_BLOCKING)) {
+        // Only from our own account, like roster pushes.
+        if (!this.#fromOwnBareJid(stanza.attrs["from"])) return undefined; // → service-unavailable
         return this.#blocking.onPush(ctx) || undefined;
-      });
-    }
+      }
+      return next();
+    });
     // Presence is read from the parser's "element" event, where xmpp.js' middleware reads it
     // too, rather than as one more middleware layer: each layer costs a bound function and a
     // promise per stanza, a measurable share of a presence flood (bench/results.md).

@@ -62,8 +62,12 @@ export interface XmppClientLike {
     on?(event: "fail" | "ack", listener: (stanza: XmlElement) => void): unknown;
   };
   prependListener?(event: string, listener: (...args: any[]) => void): unknown;
-  iqCallee: {
-    set(ns: string, name: string, handler: (ctx: IncomingContext) => unknown): void;
+  /**
+   * xmpp.js' incoming middleware. The SDK adds one layer, behind `@xmpp/iq`'s callee, which
+   * sets `ctx.element` to an IQ get/set's child and turns what the layer returns into the reply.
+   */
+  middleware: {
+    use(handler: (ctx: IncomingContext, next: () => Promise<unknown>) => unknown): unknown;
   };
 }
 

@@ -133,9 +133,16 @@ export class FakeXmpp extends EventEmitter implements XmppClientLike {
       let payload: unknown;
       if (children.length !== 1 || child === undefined) payload = xml("error", { type: "modify" }, xml("bad-request", { xmlns: STANZAS }));
       else {
+        // As @xmpp/iq's callee: the child goes to ctx.element, then the middleware chain (where
+        // iqCallee.set() routes live too) answers; nothing answering means service-unavailable.
         ctx.element = child;
-        const handler = this.#callee.get(`${child.attrs["xmlns"]} ${child.name}`);
-        payload = handler ? await handler(ctx) : undefined;
+        const run = (i: number): unknown => {
+          const layer = this.#middleware[i];
+          if (layer !== undefined) return layer(ctx, async () => run(i + 1));
+          const handler = this.#callee.get(`${child.attrs["xmlns"]} ${child.name}`);
+          return handler ? handler(ctx) : undefined;
+        };
+        payload = await run(0);
         if (!payload) payload = xml("error", { type: "cancel" }, xml("service-unavailable", { xmlns: STANZAS }));
       }
       const isError = typeof payload === "object" && payload !== null && (payload as XmlElement).name === "error";
