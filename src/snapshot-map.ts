@@ -62,14 +62,29 @@ export class SnapshotMap<K, V> implements ReadonlyMap<K, V> {
   }
 
   *entries(): MapIterator<[K, V]> {
-    const { base, history } = this.#epoch;
-    for (const [key, value] of base) {
+    const epoch = this.#epoch;
+    const { history } = epoch;
+    let base = epoch.base;
+    let iterator = base.entries();
+    let position = 0;
+    for (;;) {
+      // A base shared with the live map (copy on write) is replaced by its copy just before the
+      // live map changes: an iteration paused meanwhile goes on in the copy, at the same place.
+      if (epoch.base !== base) {
+        base = epoch.base;
+        iterator = base.entries();
+        for (let i = 0; i < position; i++) iterator.next();
+      }
+      const step = iterator.next();
+      if (step.done) break;
+      position++;
+      const [key, value] = step.value;
       const version = valueAt(history.get(key), this.#seq);
       if (version === NONE) yield [key, value];
       else if (version !== DELETED) yield [key, version];
     }
     for (const [key, versions] of history) {
-      if (base.has(key)) continue;
+      if (epoch.base.has(key)) continue;
       const version = valueAt(versions, this.#seq);
       if (version !== NONE && version !== DELETED) yield [key, version];
     }

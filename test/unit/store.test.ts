@@ -135,3 +135,18 @@ describe("RosterStore internals behind the snapshots", () => {
     expect(after.entries.size).toBe(200);
   });
 });
+
+describe("RosterStore snapshots iterated lazily", () => {
+  it("an iteration paused across a write still yields the snapshot's own entries", () => {
+    const s = new RosterStoreImpl(bareKeyOf, () => undefined);
+    s.replaceItems(Array.from({ length: 100 }, (_, i) => ({ ...bob, jid: `c${i}@localhost` })), "1");
+    const iterator = s.getSnapshot().entries.keys();
+    const seen = [iterator.next().value, iterator.next().value];
+    // Writes while the iteration is paused (the snapshot shares the live map until now).
+    s.applyPush("c50@localhost", undefined, "2");
+    s.applyPush("new@localhost", { ...bob, jid: "new@localhost" }, "3");
+    for (let step = iterator.next(); !step.done; step = iterator.next()) seen.push(step.value);
+    expect(seen).toHaveLength(100);
+    expect(new Set(seen)).toEqual(new Set(Array.from({ length: 100 }, (_, i) => `c${i}@localhost`)));
+  });
+});
