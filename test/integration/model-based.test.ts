@@ -255,7 +255,12 @@ const RUNS = Number(process.env["MODEL_RUNS"] ?? 5);
 const MAX_COMMANDS = Number(process.env["MODEL_COMMANDS"] ?? 25);
 // Replays a reported counterexample: MODEL_SEED, MODEL_PATH and MODEL_REPLAY_PATH are the seed,
 // path and replayPath of fast-check's failure report (the seed alone reruns the whole failing run).
-const REPLAY = process.env["MODEL_SEED"] === undefined ? {} : { seed: Number(process.env["MODEL_SEED"]), path: process.env["MODEL_PATH"] };
+const REPLAY_SEED = process.env["MODEL_SEED"];
+const REPLAY_RUN_PATH = process.env["MODEL_PATH"];
+const REPLAY = {
+  ...(REPLAY_SEED === undefined ? {} : { seed: Number(REPLAY_SEED) }),
+  ...(REPLAY_RUN_PATH === undefined ? {} : { path: REPLAY_RUN_PATH }),
+};
 const REPLAY_PATH = process.env["MODEL_REPLAY_PATH"];
 
 describe("RFC 6121 Appendix A model-based test on the real server", () => {
@@ -287,7 +292,7 @@ describe("RFC 6121 Appendix A model-based test on the real server", () => {
       }),
       { numRuns: RUNS, endOnFailure: false, verbose: 1, ...REPLAY },
     );
-    expect(runs).toBeGreaterThanOrEqual(process.env["MODEL_PATH"] === undefined ? RUNS : 1);
+    expect(runs).toBeGreaterThanOrEqual(REPLAY_RUN_PATH === undefined ? RUNS : 1);
     expect(executed).toBeGreaterThan(0);
     expect(backgroundErrors.filter((e) => !KNOWN_UPSTREAM.test(e.message))).toEqual([]);
     console.log(
