@@ -10,7 +10,8 @@
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
  * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts),
- * BENCH_HEAPSNAPSHOT=DIR (each child writes a heap snapshot after its first run, where the heap figure is taken).
+ * BENCH_HEAPSNAPSHOT=DIR (each child writes a heap snapshot after its first run, where the heap figure is taken),
+ * BENCH_NODE_FLAGS="--trace-gc …" (extra flags for every child).
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -138,7 +139,8 @@ function startChild(spec: ChildSpec): Promise<ChildHandle> {
     ? // One directory per child: the tsx loader thread writes a profile of its own.
       ["--cpu-prof", `--cpu-prof-dir=${env["BENCH_PROFILE"]}/${spec.kind}-${spec.scenario}-${spec.rosterSize}-${spec.service.slice(0, 2)}`]
     : [];
-  const child = spawn(process.execPath, ["--expose-gc", ...profile, "--import", "tsx", `${HERE}child.ts`, JSON.stringify(spec)], {
+  const flags = env["BENCH_NODE_FLAGS"]?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, ["--expose-gc", ...flags, ...profile, "--import", "tsx", `${HERE}child.ts`, JSON.stringify(spec)], {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

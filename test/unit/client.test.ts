@@ -351,3 +351,49 @@ describe("roster notifications are coalesced per socket read", () => {
     expect(seen).toEqual([{ entries: 20, requests: 5 }, { entries: 19, requests: 5 }]);
   });
 });
+
+// The first roster of a session reports its items as changes only when something needs them
+// (#newItemsMatter); these are the things that do.
+describe("first roster of a session", () => {
+  const BOB_ITEM = `<item jid="${BOB}" subscription="from"/>`;
+
+  async function beforeRoster() {
+    const xmpp = new FakeXmpp();
+    const client = createPresenceClient({ xmpp });
+    client.on("error", () => undefined);
+    const started = client.start();
+    await tick();
+    return { client, xmpp, started };
+  }
+
+  it("reports every item to a roster:change listener", async () => {
+    const { client, xmpp, started } = await beforeRoster();
+    const changes: unknown[] = [];
+    client.on("roster:change", (change) => void changes.push(change));
+    xmpp.answerRoster(`${BOB_ITEM}<item jid="carol@localhost" subscription="to"/>`);
+    await started;
+    expect(changes).toEqual([
+      { jid: BOB, before: undefined, after: expect.objectContaining({ jid: BOB, subscription: "from" }) },
+      { jid: "carol@localhost", before: undefined, after: expect.objectContaining({ jid: "carol@localhost", subscription: "to" }) },
+    ]);
+  });
+
+  it("promotes presence held for a non-contact when the first roster lists it", async () => {
+    const { client, xmpp, started } = await beforeRoster();
+    await xmpp.receive(`<presence from="${BOB}/phone" to="alice@localhost/desk"/>`);
+    expect(client.presence.getSnapshot().others.has(BOB)).toBe(true);
+    xmpp.answerRoster(BOB_ITEM);
+    await started;
+    expect(client.presence.getSnapshot().others.has(BOB)).toBe(false);
+    expect(client.presence.getSnapshot().contacts.get(BOB)?.available).toBe(true);
+  });
+
+  it("settles a request that came before the first roster when the roster shows it granted", async () => {
+    const { client, xmpp, started } = await beforeRoster();
+    await xmpp.receive(presence("subscribe"));
+    expect(client.roster.getSnapshot().requests.has(BOB)).toBe(true);
+    xmpp.answerRoster(BOB_ITEM);
+    await started;
+    expect(client.roster.getSnapshot().requests.has(BOB)).toBe(false);
+  });
+});
