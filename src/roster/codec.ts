@@ -11,7 +11,26 @@ import type { RosterItem, Subscription } from "./model.js";
 /** The roster namespace (RFC 6121 §2.1). */
 export const NS_ROSTER = "jabber:iq:roster";
 
-const SUBSCRIPTIONS: ReadonlySet<string> = new Set(["none", "to", "from", "both"]);
+/**
+ * The `subscription` attribute as one of the four literals, or `undefined` when it is none of
+ * them (§2.1.2.5; absent means `none`). The literal, not the parsed value: that is a string of
+ * its own per item, which a 100 000-item roster would otherwise keep 100 000 times.
+ */
+function subscriptionOf(value: string | undefined): Subscription | undefined {
+  switch (value) {
+    case undefined:
+    case "none":
+      return "none";
+    case "to":
+      return "to";
+    case "from":
+      return "from";
+    case "both":
+      return "both";
+    default:
+      return undefined;
+  }
+}
 
 /** A parsed roster push: an item to store, or a removal (RFC 6121 §2.5). */
 export type RosterChange = { kind: "set"; item: RosterItem } | { kind: "remove"; jid: string };
@@ -19,19 +38,45 @@ export type RosterChange = { kind: "set"; item: RosterItem } | { kind: "remove";
 /** Shared by every item without groups (most of a large roster): one frozen array, not one each. */
 const NO_GROUPS: readonly string[] = Object.freeze([]);
 
-function parseGroups(item: XmlElement): readonly string[] {
+/**
+ * Group names of one roster result or push, each kept once. A large roster names the same few
+ * groups over and over (§2.1.2.6): each name is one string, and each single-group list one frozen
+ * array, shared by every item in that group, instead of a copy and an array per item.
+ */
+class GroupNames {
+  readonly #single = new Map<string, readonly string[]>();
+
+  /** The shared, frozen one-group list for `name`. */
+  single(name: string): readonly string[] {
+    let groups = this.#single.get(name);
+    if (groups === undefined) {
+      // Kept in the store for good: never as a view into the parsed stanza (see detach).
+      groups = Object.freeze([detach(name)]);
+      this.#single.set(name, groups);
+    }
+    return groups;
+  }
+
+  /** The kept copy of `name`. */
+  name(name: string): string {
+    return this.single(name)[0] as string;
+  }
+}
+
+function parseGroups(item: XmlElement, names: GroupNames): readonly string[] {
   // §2.1.2.6: groups are a set; empty names carry nothing. Children are walked directly (no
   // getChildren() array per item): this runs once per item of a roster result.
   const { children } = item;
   if (children.length === 0) return NO_GROUPS;
-  let groups: string[] | undefined;
+  let groups: readonly string[] | undefined;
   for (const child of children) {
     if (typeof child === "string" || !isNamed(child, "group")) continue;
     const name = child.getText();
     if (name === "") continue;
-    // Kept in the store for good: never as a view into the parsed roster result (see detach).
-    if (groups === undefined) groups = [detach(name)];
-    else if (groups.length < 16 ? !groups.includes(name) : !new Set(groups).has(name)) groups.push(detach(name));
+    if (groups === undefined) groups = names.single(name);
+    else if (groups.length === 1) {
+      if (groups[0] !== name) groups = [groups[0] as string, names.name(name)];
+    } else if (groups.length < 16 ? !groups.includes(name) : !new Set(groups).has(name)) (groups as string[]).push(names.name(name));
   }
   return groups ?? NO_GROUPS;
 }
@@ -42,7 +87,7 @@ function isNamed(element: XmlElement, name: string): boolean {
   return element.name === name || element.is(name);
 }
 
-function parseItem(item: XmlElement, subscription: Subscription): RosterItem | undefined {
+function parseItem(item: XmlElement, subscription: Subscription, names: GroupNames): RosterItem | undefined {
   const { attrs } = item;
   const key = bareKey(attrs["jid"]); // §2.1.2.3: jid is REQUIRED
   if (key === undefined) return undefined;
@@ -50,7 +95,7 @@ function parseItem(item: XmlElement, subscription: Subscription): RosterItem | u
   const jid = detach(key);
   const name = attrs["name"] && detach(attrs["name"]);
   const approvedAttr = attrs["approved"];
-  const groups = parseGroups(item);
+  const groups = parseGroups(item, names);
   const pendingOut = attrs["ask"] === "subscribe";
   const approved = approvedAttr === "true" || approvedAttr === "1"; // xs:boolean
   // §2.1.2.4: an empty name is no name.
@@ -63,13 +108,14 @@ function parseItem(item: XmlElement, subscription: Subscription): RosterItem | u
  * (§2.1.2.5). A missing `subscription` means `none`.
  */
 export function parsePushItem(item: XmlElement): RosterChange | undefined {
-  const subscription = item.attrs["subscription"] ?? "none";
-  if (subscription === "remove") {
+  const value = item.attrs["subscription"];
+  if (value === "remove") {
     const jid = bareKey(item.attrs["jid"]);
     return jid === undefined ? undefined : { kind: "remove", jid };
   }
-  if (!SUBSCRIPTIONS.has(subscription)) return undefined;
-  const parsed = parseItem(item, subscription as Subscription);
+  const subscription = subscriptionOf(value);
+  if (subscription === undefined) return undefined;
+  const parsed = parseItem(item, subscription, new GroupNames());
   return parsed && { kind: "set", item: parsed };
 }
 
@@ -81,11 +127,12 @@ export function parsePushItem(item: XmlElement): RosterChange | undefined {
  */
 export function parseRosterQuery(query: XmlElement): RosterItem[] {
   const items: RosterItem[] = [];
+  const names = new GroupNames();
   for (const item of query.children) {
     if (typeof item === "string" || !isNamed(item, "item")) continue;
-    const subscription = item.attrs["subscription"] ?? "none";
-    if (!SUBSCRIPTIONS.has(subscription)) continue;
-    const parsed = parseItem(item, subscription as Subscription);
+    const subscription = subscriptionOf(item.attrs["subscription"]);
+    if (subscription === undefined) continue;
+    const parsed = parseItem(item, subscription, names);
     if (parsed) items.push(parsed);
   }
   return items;

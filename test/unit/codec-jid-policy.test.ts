@@ -30,6 +30,35 @@ describe("roster codec", () => {
     );
     expect(items.map((i) => i.jid)).toEqual(["a@l"]);
   });
+
+  it("shares one frozen list per single group across a result, and never grows a shared list", () => {
+    const items = parseRosterQuery(
+      parse(
+        `<query xmlns="jabber:iq:roster">` +
+          `<item jid="a@l"><group>Friends</group></item>` +
+          `<item jid="b@l"><group>Friends</group><group>Work</group><group>Friends</group></item>` +
+          `<item jid="c@l"><group>Friends</group></item>` +
+          `<item jid="d@l"><group>Work</group><group>Family</group><group>Friends</group></item>` +
+          `<item jid="e@l"><group>Work</group></item>` +
+          `</query>`,
+      ),
+    );
+    expect(items.map((i) => i.groups)).toEqual([["Friends"], ["Friends", "Work"], ["Friends"], ["Work", "Family", "Friends"], ["Work"]]);
+    expect(items[0]!.groups).toBe(items[2]!.groups);
+    expect(Object.isFrozen(items[0]!.groups)).toBe(true);
+  });
+
+  it("reads any of the four subscription values, and a missing one as none", () => {
+    const of = (attr: string) => parseRosterQuery(parse(`<query xmlns="jabber:iq:roster"><item jid="a@l"${attr}/></query>`))[0]?.subscription;
+    expect([of(""), of(` subscription="none"`), of(` subscription="to"`), of(` subscription="from"`), of(` subscription="both"`)]).toEqual([
+      "none",
+      "none",
+      "to",
+      "from",
+      "both",
+    ]);
+    expect(of(` subscription="Both"`)).toBeUndefined();
+  });
 });
 
 describe("JIDs", () => {
