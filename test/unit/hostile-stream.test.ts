@@ -82,6 +82,26 @@ describe("restricted and malformed XML from the server (RFC 6120 §11)", () => {
     await stub.inject(Buffer.concat([e.subarray(1), Buffer.from("'/></query></iq>")]));
     await expect.poll(() => client.roster.get("zoe@localhost")?.name).toBe("Zoé");
   });
+
+  it("decodes clean chunks and cut ones in any order (the Buffer fast path and the stream decoder agree)", async () => {
+    const { stub, client } = await connected({ roster: BOB });
+    const pause = () => new Promise((r) => setTimeout(r, 20));
+    const item = (jid: string, name: string) => `<iq type='set' id='${jid}'><query xmlns='jabber:iq:roster'><item jid='${jid}' subscription='to' name='${name}'/></query></iq>`;
+    // Clean: whole characters, ends on ">".
+    await stub.inject(item("a@localhost", "Ünïcødé ☃"));
+    await pause();
+    // Cut inside "☃" (3 bytes: E2 98 83) twice in a row, then clean again.
+    const bytes = Buffer.from(item("b@localhost", "snow ☃ man") + item("c@localhost", "Çà"), "utf8");
+    const snow = bytes.indexOf(0xe2);
+    await stub.inject(bytes.subarray(0, snow + 1));
+    await pause();
+    await stub.inject(bytes.subarray(snow + 1, snow + 2));
+    await pause();
+    await stub.inject(bytes.subarray(snow + 2));
+    await pause();
+    await stub.inject(item("d@localhost", "après"));
+    await expect.poll(() => ["a", "b", "c", "d"].map((x) => client.roster.get(`${x}@localhost`)?.name)).toEqual(["Ünïcødé ☃", "snow ☃ man", "Çà", "après"]);
+  });
 });
 
 describe("forged replies and floods", () => {
