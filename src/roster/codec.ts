@@ -6,7 +6,7 @@
 import { bareKey } from "../bare-key.js";
 import { detach } from "../detach.js";
 import { xml, type XmlElement } from "../xmpp.js";
-import type { RosterItem, Subscription } from "./model.js";
+import { rosterEntry, type RosterEntry, type RosterItem, type Subscription } from "./model.js";
 
 /** The roster namespace (RFC 6121 §2.1). */
 export const NS_ROSTER = "jabber:iq:roster";
@@ -87,7 +87,7 @@ function isNamed(element: XmlElement, name: string): boolean {
   return element.name === name || element.is(name);
 }
 
-function parseItem(item: XmlElement, subscription: Subscription, names: GroupNames): RosterItem | undefined {
+function parseItem(item: XmlElement, subscription: Subscription, names: GroupNames, asEntry: boolean): RosterItem | undefined {
   const { attrs } = item;
   const key = bareKey(attrs["jid"]); // §2.1.2.3: jid is REQUIRED
   if (key === undefined) return undefined;
@@ -99,6 +99,7 @@ function parseItem(item: XmlElement, subscription: Subscription, names: GroupNam
   const pendingOut = attrs["ask"] === "subscribe";
   const approved = approvedAttr === "true" || approvedAttr === "1"; // xs:boolean
   // §2.1.2.4: an empty name is no name.
+  if (asEntry) return rosterEntry(jid, name || undefined, groups, subscription, pendingOut, approved, false);
   return name ? { jid, name, groups, subscription, pendingOut, approved } : { jid, groups, subscription, pendingOut, approved };
 }
 
@@ -115,7 +116,7 @@ export function parsePushItem(item: XmlElement): RosterChange | undefined {
   }
   const subscription = subscriptionOf(value);
   if (subscription === undefined) return undefined;
-  const parsed = parseItem(item, subscription, new GroupNames());
+  const parsed = parseItem(item, subscription, new GroupNames(), false);
   return parsed && { kind: "set", item: parsed };
 }
 
@@ -124,15 +125,18 @@ export function parsePushItem(item: XmlElement): RosterChange | undefined {
  * skipped (§2.1.2.5: `remove` in a result is not a deletion), the rest kept in order. A JID
  * the result repeats is returned as often as it comes; the store keeps the last one (at the
  * first one's place), so no map of the result is built here.
+ *
+ * Each item is also a frozen {@link RosterEntry} with no request pending in: the store keeps it
+ * as it is when it knows nothing more of that JID (one object per item of a large roster).
  */
-export function parseRosterQuery(query: XmlElement): RosterItem[] {
-  const items: RosterItem[] = [];
+export function parseRosterQuery(query: XmlElement): RosterEntry[] {
+  const items: RosterEntry[] = [];
   const names = new GroupNames();
   for (const item of query.children) {
     if (typeof item === "string" || !isNamed(item, "item")) continue;
     const subscription = subscriptionOf(item.attrs["subscription"]);
     if (subscription === undefined) continue;
-    const parsed = parseItem(item, subscription, names);
+    const parsed = parseItem(item, subscription, names, true) as RosterEntry | undefined;
     if (parsed) items.push(parsed);
   }
   return items;

@@ -7,7 +7,7 @@
 import type { CachedRoster, PreApprovalIntent, RosterMutation } from "../storage/types.js";
 import { Listeners } from "../observable.js";
 import { SnapshotMapWriter } from "../snapshot-map.js";
-import { stateOf, type RosterEntry, type RosterItem } from "./model.js";
+import { isRosterEntry, rosterEntry, type RosterEntry, type RosterItem } from "./model.js";
 
 /** An unanswered request from a contact to see our presence (RFC 6121 §3.1.3). */
 export interface SubscriptionRequest {
@@ -212,18 +212,19 @@ export class RosterStoreImpl implements RosterStore {
       const { jid } = item;
       const repeated = entries.get(jid);
       if (repeated === undefined && plain) {
-        entries.set(jid, entryOf(item, false, item.approved));
-        changes?.push({ jid, before: undefined, after: item });
+        // A roster result's items are entries with nothing pending in already (parseRosterQuery).
+        entries.set(jid, isRosterEntry(item) && !item.pendingIn ? item : entryOf(item, false, item.approved));
+        changes?.push({ jid, before: undefined, after: plainItem(item) });
         continue;
       }
       if (repeated !== undefined && sameItem(this.item(jid), item)) continue;
       this.#writeEntry(jid, item);
       if (changes === undefined) continue;
       if (repeated === undefined) {
-        changes.push({ jid, before: undefined, after: item });
+        changes.push({ jid, before: undefined, after: plainItem(item) });
       } else {
         byJid ??= new Map(changes.map((change) => [change.jid, change]));
-        (byJid.get(jid) as ItemChange).after = item;
+        (byJid.get(jid) as ItemChange).after = plainItem(item);
       }
     }
     this.#entriesOut.markAll();
@@ -374,7 +375,7 @@ export class RosterStoreImpl implements RosterStore {
     // A pending-in request lives on after the item goes: a requester need not be in the roster.
     this.#writeEntry(jid, item);
     // Events carry items as the server sent them, not the entry that stood for one.
-    return { jid, before: stored && itemOf(stored), after: item };
+    return { jid, before: stored && itemOf(stored), after: item && plainItem(item) };
   }
 
   /** Rebuilds the entry of `jid` from its stored item (after its request or pre-approval changed). */
@@ -411,15 +412,14 @@ export class RosterStoreImpl implements RosterStore {
 
 }
 
-/** The entry for `item`: built field by field (no spreads), one allocation on the roster-load path. */
+/** The entry for `item` with what the store knows beyond it. */
 function entryOf(item: RosterItem, pendingIn: boolean, approved: boolean): RosterEntry {
-  const { jid, name, groups, subscription, pendingOut } = item;
-  const state = stateOf({ subscription, pendingOut, pendingIn });
-  return Object.freeze(
-    name === undefined
-      ? { jid, groups, subscription, pendingOut, approved, pendingIn, state }
-      : { jid, name, groups, subscription, pendingOut, approved, pendingIn, state },
-  );
+  return rosterEntry(item.jid, item.name, item.groups, item.subscription, item.pendingOut, approved, pendingIn);
+}
+
+/** `item` as an item only: a roster result's items are entries too (parseRosterQuery). */
+function plainItem(item: RosterItem): RosterItem {
+  return isRosterEntry(item) ? itemOf(item) : item;
 }
 
 /** Just the item fields of `item` (which may be an entry standing for its item). */

@@ -105,3 +105,28 @@ describe("roster snapshots share structure", () => {
     );
   });
 });
+
+describe("roster result: one object per item", () => {
+  it("keeps each parsed item of a first roster as its entry, frozen, with its state; events still get plain items", async () => {
+    const { parseRosterQuery } = await import("../../src/roster/codec.js");
+    const items = parseRosterQuery(
+      parse(`<query xmlns="jabber:iq:roster"><item jid="a@x" subscription="both" name="A"/><item jid="b@x" ask="subscribe"/></query>`),
+    );
+    const store = new RosterStoreImpl(bareKeyOf, () => undefined);
+    const changes = store.replaceItems(items, undefined);
+    expect(store.get("a@x")).toBe(items[0]);
+    expect(store.get("b@x")).toBe(items[1]);
+    expect(Object.isFrozen(store.get("a@x"))).toBe(true);
+    expect(store.get("b@x")).toMatchObject({ state: "None + Pending Out", pendingIn: false });
+    expect(changes.map((c) => c.after)).toEqual([
+      { jid: "a@x", name: "A", groups: [], subscription: "both", pendingOut: false, approved: false },
+      { jid: "b@x", groups: [], subscription: "none", pendingOut: true, approved: false },
+    ]);
+    // A request known before the roster: that entry is built anew, with the request in it.
+    const withRequest = new RosterStoreImpl(bareKeyOf, () => undefined);
+    withRequest.addRequest({ from: "b@x", receivedAt: 1 });
+    withRequest.replaceItems(items, undefined);
+    expect(withRequest.get("b@x")).not.toBe(items[1]);
+    expect(withRequest.get("b@x")).toMatchObject({ pendingIn: true, state: "None + Pending Out + Pending In" });
+  });
+});
