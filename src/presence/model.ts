@@ -83,7 +83,25 @@ export interface ParsedPresence {
 
 const NS_CLIENT = "jabber:client";
 const NS_DELAY = "urn:xmpp:delay";
-const SHOWS: ReadonlySet<string> = new Set([Show.Chat, Show.Away, Show.ExtendedAway, Show.DoNotDisturb]);
+/**
+ * `<show/>` as one of the constants (RFC 6121 §4.7.2.1; anything else is plain available). The
+ * constant, not the parsed text: that would be a string of its own per stanza, kept in the
+ * store with each resource, and compared character by character on every update.
+ */
+function showOf(text: string | undefined): Show {
+  switch (text) {
+    case "chat":
+      return Show.Chat;
+    case "away":
+      return Show.Away;
+    case "xa":
+      return Show.ExtendedAway;
+    case "dnd":
+      return Show.DoNotDisturb;
+    default:
+      return Show.Available;
+  }
+}
 const INTEGER = /^[+-]?\d+$/u;
 // XEP-0082 DateTime: a time zone is required; Date.parse would read a zone-less stamp as local time.
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/u;
@@ -153,7 +171,7 @@ export function parsePresence(stanza: XmlElement, now: number): ParsedPresence |
   }
   const showText = showElement?.getText().trim();
   const status = sanitisePresenceText((statusElement ?? firstStatus)?.getText());
-  const show = showText !== undefined && SHOWS.has(showText) ? (showText as Show) : Show.Available;
+  const show = showOf(showText);
   const type = typeAttr === undefined ? "available" : "unavailable";
   const priority = parsePriority(priorityElement?.getText());
   const receivedAt = delayStamp(delayElement, now);
