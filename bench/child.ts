@@ -91,6 +91,9 @@ function worker(spec: ChildSpec): void {
     }
     runs.push(figures);
     if (last || spec.scenario === "roster" || !spec.reuseSession) await stop();
+    // Collect this run's garbage now, untimed: left to V8's background threads it would be
+    // collected while the next client (another process, same 2 cores) is being timed.
+    heap();
     if (!last) return figures;
     return { ...figures, result: { runs, retainedBytes, maxRssBytes: process.resourceUsage().maxRSS * 1024 } };
   };

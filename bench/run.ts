@@ -11,7 +11,8 @@
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
  * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts),
  * BENCH_HEAPSNAPSHOT=DIR (each child writes a heap snapshot after its first run, where the heap figure is taken),
- * BENCH_NODE_FLAGS="--trace-gc …" (extra flags for every child).
+ * BENCH_NODE_FLAGS="--trace-gc …" (extra flags for every child), BENCH_SETTLE_MS=n (quiet time between
+ * two clients' runs, default 150: each child also collects its garbage, untimed, after a run).
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -25,10 +26,11 @@ import { presenceFlood, rosterPushes, subscriptionRequests } from "./workloads.j
 const env = process.env;
 const QUICK = env["BENCH_QUICK"] === "1";
 const WARMUP = Number(env["BENCH_WARMUP"] ?? 1);
-const RUNS = Number(env["BENCH_RUNS"] ?? (QUICK ? 3 : 5));
+const RUNS = Number(env["BENCH_RUNS"] ?? (QUICK ? 3 : 7));
 const TRANSPORTS = (env["BENCH_TRANSPORTS"] ?? "ws,tcp").split(",") as Transport[];
 const ONLY = env["BENCH_ONLY"]?.split(",");
 const KINDS = env["BENCH_KINDS"]?.split(",");
+const SETTLE_MS = Number(env["BENCH_SETTLE_MS"] ?? 150);
 const RESOURCES = 4;
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -256,6 +258,9 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
         const lane = (k + index) % lanes.length;
         const figures = await (children[lane] as ChildHandle).run(index);
         if (figures.result) results[lane] = figures.result;
+        // Let the finished client's process go quiet (concurrent sweeping, memory reducer)
+        // before the next one is timed.
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       }
     }
   } finally {
