@@ -153,6 +153,11 @@ export class PresenceStoreImpl implements PresenceStore {
 
   readonly best = (jid: string): ResourcePresence | undefined => this.#find(jid)?.best;
 
+  /** Whether presence is on record for `key` (a normalised bare JID) as a roster contact. */
+  hasContact(key: string): boolean {
+    return this.#contacts.has(key);
+  }
+
   /** Runs `fn` and notifies listeners once if anything changed. Nested calls notify once. */
   batch<T>(fn: () => T): T {
     return this.#notify.batch(fn);

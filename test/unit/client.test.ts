@@ -399,3 +399,17 @@ describe("first roster of a session", () => {
     expect(client.roster.getSnapshot().requests.has(BOB)).toBe(false);
   });
 });
+
+describe("presence after the roster changes", () => {
+  it("holds presence from a removed contact as a non-contact's, not under contacts", async () => {
+    const { client, xmpp } = await startedFake({ items: `<item jid="${BOB}" subscription="both"/>` });
+    await xmpp.receive(`<presence from="${BOB}/phone" to="alice@localhost/desk"/>`);
+    expect(client.presence.getSnapshot().contacts.get(BOB)?.available).toBe(true);
+    await xmpp.receive(push(`<item jid="${BOB}" subscription="remove"/>`));
+    expect(client.presence.getSnapshot().contacts.has(BOB)).toBe(false);
+    await xmpp.receive(`<presence from="${BOB}/laptop" to="alice@localhost/desk"/>`);
+    const snapshot = client.presence.getSnapshot();
+    expect(snapshot.contacts.has(BOB)).toBe(false);
+    expect(snapshot.others.get(BOB)?.best?.resource).toBe("laptop");
+  });
+});
