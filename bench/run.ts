@@ -497,6 +497,7 @@ function writeResults(output: string): void {
     "  hold one stanza each (RFC 7395). Each (client, workload, size) runs in a child process of its own",
     `  (\`node --expose-gc\`): ${WARMUP} warm-up run(s), then ${RUNS} measured; the clients take turns run by run`,
     "  (order rotating), so load from elsewhere hits them alike; the table shows the median (min–max).",
+    `  After each run the child collects its garbage (untimed) and the next client starts ${SETTLE_MS} ms later.`,
     "- Timing: roster load from the roster get leaving the client to the roster being held (SDK: the roster",
     "  store's listener sees it ready); the other workloads from the trigger leaving the client to the last",
     "  stanza's effect being visible (SDK: in a store listener; StanzaJS: in the app's Maps fed by its events;",
