@@ -44,10 +44,12 @@ const NO_GROUPS: readonly string[] = Object.freeze([]);
  * array, shared by every item in that group, instead of a copy and an array per item.
  */
 class GroupNames {
-  readonly #single = new Map<string, readonly string[]>();
+  // Made at the first group: most pushes and many items name none.
+  #single: Map<string, readonly string[]> | undefined;
 
   /** The shared, frozen one-group list for `name`. */
   single(name: string): readonly string[] {
+    this.#single ??= new Map();
     let groups = this.#single.get(name);
     if (groups === undefined) {
       // Kept in the store for good: never as a view into the parsed stanza (see detach).
