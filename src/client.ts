@@ -780,7 +780,9 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       return;
     }
     this.#store.batch(() => {
-      const changes = this.#store.replaceItems(parseRosterQuery(query), query.attrs["ver"], this.#newItemsMatter());
+      // A result that becomes the whole roster may keep views into itself (parseRosterQuery).
+      const whole = this.#store.getSnapshot().entries.size === 0;
+      const changes = this.#store.replaceItems(parseRosterQuery(query, whole), query.attrs["ver"], this.#newItemsMatter());
       for (const change of changes) this.#onItemChange(change);
     });
   }

@@ -9,6 +9,9 @@
  * and statuses it kept, and garbage collection of that heap was most of the flood's cost.
  */
 
+// One exception: the JIDs and names of a roster result that becomes the whole roster stay views
+// (see parseRosterQuery in roster/codec.ts): there the kept strings are most of their chunks.
+
 /** `text` as a string of its own, not a view into a larger one (a no-op for short strings). */
 export function detach(text: string): string {
   // Concatenating makes a new flat string once flattened, and slicing it keeps only that one.
