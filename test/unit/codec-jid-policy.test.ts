@@ -48,6 +48,15 @@ describe("roster codec", () => {
     expect(Object.isFrozen(items[0]!.groups)).toBe(true);
   });
 
+  it("reads a result the same whether it becomes the whole roster (views kept) or not (copies)", () => {
+    const query = parse(
+      `<query xmlns="jabber:iq:roster"><item jid="someone.with.a.long.name@example.com" name="A name longer than thirteen" subscription="both"><group>Friends</group></item><item jid="b@l" ask="subscribe"/></query>`,
+    );
+    const whole = parseRosterQuery(query, true);
+    expect(whole).toEqual(parseRosterQuery(query, false));
+    expect(whole[0]).toMatchObject({ jid: "someone.with.a.long.name@example.com", name: "A name longer than thirteen", groups: ["Friends"] });
+  });
+
   it("reads any of the four subscription values, and a missing one as none", () => {
     const of = (attr: string) => parseRosterQuery(parse(`<query xmlns="jabber:iq:roster"><item jid="a@l"${attr}/></query>`))[0]?.subscription;
     expect([of(""), of(` subscription="none"`), of(` subscription="to"`), of(` subscription="from"`), of(` subscription="both"`)]).toEqual([
