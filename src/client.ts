@@ -336,6 +336,10 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     }
     this.#tracker.onSessionEnded();
     await this.xmpp.stop().catch((error: unknown) => this.#reportError(error));
+    // xmpp.js 0.14's stop() passes through 'disconnect', on which @xmpp/reconnect arms a 1 s
+    // timer. The timer does nothing once the client is offline, but until it fires it keeps a
+    // Node process (a bot that has just stopped) alive, and this client's state in memory.
+    clearTimeout(this.xmpp.reconnect?._timeout as ReturnType<typeof setTimeout> | undefined);
     this.#store.setReady(false);
   }
 

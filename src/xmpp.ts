@@ -62,6 +62,8 @@ export interface XmppClientLike {
     on?(event: "fail" | "ack", listener: (stanza: XmlElement) => void): unknown;
   };
   prependListener?(event: string, listener: (...args: any[]) => void): unknown;
+  /** `@xmpp/reconnect`: its pending reconnect timer (set on 'disconnect'), if any. */
+  reconnect?: { _timeout?: unknown };
   /**
    * xmpp.js' incoming middleware. The SDK adds one layer, behind `@xmpp/iq`'s callee, which
    * sets `ctx.element` to an IQ get/set's child and turns what the layer returns into the reply.

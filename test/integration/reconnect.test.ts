@@ -1,7 +1,7 @@
 // A connection that drops under the client: XEP-0198 resumption keeps the session; a fresh
 // session re-fetches the roster (RFC 6121 §2.2) and gets pending requests re-delivered (§3.1.3)
 // without duplicating them. Real Prosody; the socket is destroyed without a clean close.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { PresenceClient } from "../../src/index.js";
 import { freshAccounts, localRoster, online, record, serverRoster, stateIn, server } from "../support/server.js";
 
@@ -81,5 +81,40 @@ describe(`reconnect on ${server.kind}`, () => {
     await bob.approve(a!.jid);
     await expect.poll(() => stateIn(alice, b!.jid)).toBe("To");
     expect(localRoster(bob)).toEqual(await serverRoster(bob));
+  });
+
+  it("stop() leaves no timer armed: a bot that has stopped can exit at once", async () => {
+    const [a] = await freshAccounts(1, "stoptimer");
+    const alice = await online(a!);
+    const reconnecting: unknown[] = [];
+    alice.xmpp.on("reconnecting", () => reconnecting.push(1));
+    // Every timer armed while stop() runs must be cleared (or have fired) when it resolves:
+    // xmpp.js' stop() goes through 'disconnect', where @xmpp/reconnect arms a 1 s timer that
+    // would keep the process, and this client, alive for that second.
+    const armed = new Map<unknown, number>();
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const spySet = vi.spyOn(globalThis, "setTimeout").mockImplementation(((fn: () => void, ms?: number, ...args: unknown[]) => {
+      const handle = realSet(() => {
+        armed.delete(handle);
+        fn(...(args as []));
+      }, ms);
+      armed.set(handle, ms ?? 0);
+      return handle;
+    }) as typeof setTimeout);
+    const spyClear = vi.spyOn(globalThis, "clearTimeout").mockImplementation(((handle?: Parameters<typeof clearTimeout>[0]) => {
+      armed.delete(handle);
+      realClear(handle);
+    }) as typeof clearTimeout);
+    try {
+      await alice.stop();
+    } finally {
+      spySet.mockRestore();
+      spyClear.mockRestore();
+    }
+    expect([...armed.values()]).toEqual([]);
+    expect(alice.xmpp.status).toBe("offline");
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(reconnecting).toEqual([]);
   });
 });
