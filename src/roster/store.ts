@@ -210,13 +210,22 @@ export class RosterStoreImpl implements RosterStore {
     this.#entriesOut.beforeWrite();
     for (const item of items) {
       const { jid } = item;
-      const repeated = entries.get(jid);
-      if (repeated === undefined && plain) {
+      if (plain) {
         // A roster result's items are entries with nothing pending in already (parseRosterQuery).
+        // One hash lookup per item: a repeated JID shows as a map that did not grow, and the
+        // last item has then replaced the first in place, as the loop below would have.
+        const size = entries.size;
         entries.set(jid, isRosterEntry(item) && !item.pendingIn ? item : entryOf(item, false, item.approved));
-        changes?.push({ jid, before: undefined, after: plainItem(item) });
+        if (changes === undefined) continue;
+        if (entries.size > size) {
+          changes.push({ jid, before: undefined, after: plainItem(item) });
+        } else {
+          byJid ??= new Map(changes.map((change) => [change.jid, change]));
+          (byJid.get(jid) as ItemChange).after = plainItem(item);
+        }
         continue;
       }
+      const repeated = entries.get(jid);
       if (repeated !== undefined && sameItem(this.item(jid), item)) continue;
       this.#writeEntry(jid, item);
       if (changes === undefined) continue;

@@ -92,6 +92,24 @@ describe("RosterStore", () => {
     expect([...s.getSnapshot().entries.keys()]).toEqual(["bob@localhost"]);
     expect(s.getSnapshot().version).toBe("2");
   });
+
+  it.each([
+    ["nothing pending", false],
+    ["a request pending from bob", true],
+  ])("a first roster that repeats a JID keeps the last item at the first one's place, one change each (%s)", (_, pending) => {
+    const s = store();
+    if (pending) s.addRequest({ from: bob.jid, receivedAt: 1 });
+    const carol = { ...bob, jid: "carol@localhost" };
+    const changes = s.replaceItems([bob, carol, { ...bob, subscription: "both" }, carol], "1");
+    expect([...s.getSnapshot().entries.entries()].map(([jid, e]) => [jid, e.subscription, e.pendingIn])).toEqual([
+      ["bob@localhost", "both", pending],
+      ["carol@localhost", "to", false],
+    ]);
+    expect(changes.map((c) => [c.jid, c.before, c.after?.subscription])).toEqual([
+      ["bob@localhost", undefined, "both"],
+      ["carol@localhost", undefined, "to"],
+    ]);
+  });
 });
 
 describe("RosterStore internals behind the snapshots", () => {
