@@ -210,26 +210,21 @@ export class RosterStoreImpl implements RosterStore {
     this.#entriesOut.beforeWrite();
     for (const item of items) {
       const { jid } = item;
+      let isNew: boolean;
       if (plain) {
         // A roster result's items are entries with nothing pending in already (parseRosterQuery).
         // One hash lookup per item: a repeated JID shows as a map that did not grow, and the
-        // last item has then replaced the first in place, as the loop below would have.
+        // last item has then replaced the first in place, as #writeEntry would have.
         const size = entries.size;
         entries.set(jid, isRosterEntry(item) && !item.pendingIn ? item : entryOf(item, false, item.approved));
-        if (changes === undefined) continue;
-        if (entries.size > size) {
-          changes.push({ jid, before: undefined, after: plainItem(item) });
-        } else {
-          byJid ??= new Map(changes.map((change) => [change.jid, change]));
-          (byJid.get(jid) as ItemChange).after = plainItem(item);
-        }
-        continue;
+        isNew = entries.size > size;
+      } else {
+        isNew = !entries.has(jid);
+        if (!isNew && sameItem(this.item(jid), item)) continue;
+        this.#writeEntry(jid, item);
       }
-      const repeated = entries.get(jid);
-      if (repeated !== undefined && sameItem(this.item(jid), item)) continue;
-      this.#writeEntry(jid, item);
       if (changes === undefined) continue;
-      if (repeated === undefined) {
+      if (isNew) {
         changes.push({ jid, before: undefined, after: plainItem(item) });
       } else {
         byJid ??= new Map(changes.map((change) => [change.jid, change]));
