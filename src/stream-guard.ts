@@ -34,9 +34,14 @@ const TAIL = 9;
  * it is decided with the next chunk, as part of the tail.
  */
 function restrictedAt(text: string): number {
-  // Most chunks have neither pair: two indexOf scans are far cheaper than the regex.
-  if (text.indexOf("<!") === -1 && text.indexOf("<?") === -1) return -1;
-  RESTRICTED.lastIndex = 0;
+  // Every token has a "!" or "?", which most chunks lack. V8 finds one character ~25× faster
+  // than a two-character pair (0.2 ms against 5.8 ms for "<!" and "<?" over a 10 MB roster
+  // result, bench/results.md), so the regex only runs from just before the first of them.
+  const bang = text.indexOf("!");
+  const question = text.indexOf("?");
+  if (bang === -1 && question === -1) return -1;
+  const first = bang === -1 ? question : question === -1 ? bang : Math.min(bang, question);
+  RESTRICTED.lastIndex = first === 0 ? 0 : first - 1;
   for (let match = RESTRICTED.exec(text); match !== null; match = RESTRICTED.exec(text)) {
     if (match.index + TAIL <= text.length) return match.index;
   }

@@ -37,6 +37,7 @@ describe("restricted and malformed XML from the server (RFC 6120 §11)", () => {
     ["a DOCTYPE (ltx would swallow the stream)", `<!DOCTYPE x [<!ENTITY a 'b'>]><iq type='set' id='p'><query xmlns='jabber:iq:roster'><item jid='mallory@localhost' subscription='both'/></query></iq>`, "restricted-xml"],
     ["a comment", `<!-- hello --><presence from='bob@localhost/x'/>`, "restricted-xml"],
     ["a processing instruction", `<?evil x?><presence from='bob@localhost/x'/>`, "restricted-xml"],
+    ["a comment after text with '!' and '?' (the guard's scan starts at the first of them)", `<message from='bob@localhost/x'><body>Hi! Free? Yes!</body></message><!-- hello -->`, "restricted-xml"],
     ["an undefined entity (ltx throws)", `<message from='bob@localhost/x'><body>&lol;</body></message>`, "not-well-formed"],
   ])("%s: stream error, disconnect, roster untouched", async (_name, bytes, condition) => {
     const { stub, client, errors } = await connected({ roster: BOB });
@@ -60,6 +61,16 @@ describe("restricted and malformed XML from the server (RFC 6120 §11)", () => {
     await new Promise((r) => setTimeout(r, 20));
     await stub.inject(`[CDATA[Friends & Co]]></group></item></query></iq>`);
     await expect.poll(() => client.roster.get("zoe@localhost")?.groups).toEqual(["Friends & Co"]);
+    expect(errors.filter((e) => isPresenceError(e) && e.code === "protocol-violation")).toEqual([]);
+    expect(client.online).toBe(true);
+  });
+
+  it("'!' and '?' in text, attributes and CDATA are not restricted tokens", async () => {
+    const { stub, client, errors } = await connected({ roster: BOB });
+    await stub.inject(`<presence from='bob@localhost/x'><status>Hi! Free? <![CDATA[a<b!]]></status></presence>`);
+    await stub.inject(`<iq type='set' id='p3'><query xmlns='jabber:iq:roster'><item jid='zoe@localhost' name='Zoe?!' subscription='to'/></query></iq>`);
+    await expect.poll(() => client.roster.get("zoe@localhost")?.name).toBe("Zoe?!");
+    await expect.poll(() => client.presence.best("bob@localhost")?.status).toBe("Hi! Free? a<b!");
     expect(errors.filter((e) => isPresenceError(e) && e.code === "protocol-violation")).toEqual([]);
     expect(client.online).toBe(true);
   });
