@@ -200,6 +200,8 @@ export interface Row {
   median: number;
   min: number;
   max: number;
+  /** Each measured run's time, in run order (runs of one index are taken back to back by every client). */
+  runs: number[];
   listenerCalls: number;
   batches: number | undefined;
   retainedBytes: number;
@@ -277,6 +279,7 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
       median: median(ms),
       min: Math.min(...ms),
       max: Math.max(...ms),
+      runs: ms,
       listenerCalls: median(measured.map((r) => r.listenerCalls)),
       batches: measured[0]?.batches === undefined ? undefined : median(measured.map((r) => r.batches ?? 0)),
       retainedBytes: result.retainedBytes,
@@ -307,6 +310,17 @@ export function fmtBytes(bytes: number): string {
 
 function ratio(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined || b === 0 ? "–" : `${(a / b).toFixed(2)}×`;
+}
+
+/**
+ * SDK / raw run by run: run i of both clients was taken back to back (bench/run.ts rotates the
+ * clients within each run), so each pair saw the same machine. Their range shows how far one
+ * run's noise moves the ratio of medians that a target is judged on.
+ */
+function pairedRange(sdk: Row, raw: Row): string {
+  const pairs = sdk.runs.map((ms, i) => ms / (raw.runs[i] ?? Number.NaN)).filter(Number.isFinite);
+  if (pairs.length === 0) return "";
+  return ` (run by run ${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)}×, median ${median(pairs).toFixed(2)}×)`;
 }
 
 function find(rows: Row[], scenario: Scenario, rosterSize: number, transport: Transport, kind: ClientKind): Row | undefined {
@@ -363,7 +377,7 @@ function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string 
       out.push({
         name: `roster load ${biggestRoster / 1000}k (${transport}): ≤ 1.3× raw${stanza ? ", faster than StanzaJS" : ""}`,
         pass: r <= 1.3 && vsStanza !== false,
-        detail: `${r.toFixed(2)}× raw${stanza ? `, ${(sdk.median / stanza.median).toFixed(2)}× StanzaJS` : ""}`,
+        detail: `${r.toFixed(2)}× raw${pairedRange(sdk, raw)}${stanza ? `, ${(sdk.median / stanza.median).toFixed(2)}× StanzaJS` : ""}`,
       });
     }
     const flood = rows.filter((r) => r.case.scenario === "presence" && r.transport === transport);
@@ -376,7 +390,7 @@ function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string 
       out.push({
         name: `presence flood ${fSdk.case.size} (${transport}): ≤ 1.5× raw, listeners ≤ 1 call per synchronous batch`,
         pass: r <= 1.5 && coalesced,
-        detail: `${r.toFixed(2)}× raw; ${fSdk.listenerCalls} listener calls for ${fSdk.case.stanzas} stanzas in ${fSdk.batches} batches`,
+        detail: `${r.toFixed(2)}× raw${pairedRange(fSdk, fRaw)}; ${fSdk.listenerCalls} listener calls for ${fSdk.case.stanzas} stanzas in ${fSdk.batches} batches`,
       });
     }
     for (const kind of ["sdk", "sdk-default"] as const) {
