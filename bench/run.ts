@@ -31,6 +31,7 @@ const TRANSPORTS = (env["BENCH_TRANSPORTS"] ?? "ws,tcp").split(",") as Transport
 const ONLY = env["BENCH_ONLY"]?.split(",");
 const KINDS = env["BENCH_KINDS"]?.split(",");
 const SETTLE_MS = Number(env["BENCH_SETTLE_MS"] ?? 150);
+const STOP_IDLE = process.platform !== "win32" && env["BENCH_STOP_IDLE"] !== "0";
 const RESOURCES = 4;
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -134,6 +135,14 @@ interface ChildHandle {
   run(index: number): Promise<ChildResult["runs"][number] & { result?: ChildResult }>;
   /** Waits for the child to exit by itself (it does after its last run), else kills it. */
   close(): Promise<void>;
+  /**
+   * Stops (SIGSTOP) or continues (SIGCONT) the child's process. A client waiting for its next
+   * run is stopped, so its V8 background threads (concurrent sweeping, the memory reducer,
+   * returning pages to the OS after freeing a 100k roster) cannot run on the 2 cores while
+   * another client is timed. No-op where signals do not stop processes (Windows).
+   */
+  pause(): void;
+  resume(): void;
 }
 
 function startChild(spec: ChildSpec): Promise<ChildHandle> {
@@ -183,8 +192,15 @@ function startChild(spec: ChildSpec): Promise<ChildHandle> {
       if (!answer.ok || !answer.figures) throw new Error(`${spec.kind} ${spec.scenario}: ${answer.error ?? "failed"}`);
       return answer.figures;
     },
+    pause() {
+      if (STOP_IDLE && child.exitCode === null) child.kill("SIGSTOP");
+    },
+    resume() {
+      if (STOP_IDLE && child.exitCode === null) child.kill("SIGCONT");
+    },
     async close() {
       if (child.exitCode !== null) return;
+      child.kill("SIGCONT"); // a stopped child would never exit
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
       await exited;
@@ -253,16 +269,20 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
     ),
   );
   const results: (ChildResult | undefined)[] = lanes.map(() => undefined);
+  for (const child of children) child.pause();
   try {
     // Run by run, every client in turn (the order rotating), so noise from elsewhere is shared.
     for (let index = 0; index < runs.length; index++) {
       for (let k = 0; k < lanes.length; k++) {
         const lane = (k + index) % lanes.length;
-        const figures = await (children[lane] as ChildHandle).run(index);
+        const child = children[lane] as ChildHandle;
+        child.resume();
+        const figures = await child.run(index);
         if (figures.result) results[lane] = figures.result;
         // Let the finished client's process go quiet (concurrent sweeping, memory reducer)
-        // before the next one is timed.
+        // before it is stopped and the next one is timed.
         await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+        child.pause();
       }
     }
   } finally {
