@@ -153,9 +153,14 @@ export class PresenceStoreImpl implements PresenceStore {
 
   readonly best = (jid: string): ResourcePresence | undefined => this.#find(jid)?.best;
 
-  /** Whether presence is on record for `key` (a normalised bare JID) as a roster contact. */
-  hasContact(key: string): boolean {
-    return this.#contacts.has(key);
+  /**
+   * {@link apply} for an entity whose presence is on record as a roster contact's, or
+   * `undefined` (nothing done) when it is not. Most stanzas of a presence flood come this way:
+   * one lookup both answers whether the record is there and gives the record to update.
+   */
+  applyToContact(parsed: ParsedPresence): boolean | undefined {
+    const current = this.#contacts.get(parsed.bare);
+    return current === undefined ? undefined : this.#update(parsed, PresenceKind.Contact, current, undefined);
   }
 
   /** Runs `fn` and notifies listeners once if anything changed. Nested calls notify once. */
@@ -199,7 +204,21 @@ export class PresenceStoreImpl implements PresenceStore {
     const here = kind === PresenceKind.Contact ? this.#contacts : this.#others;
     const there = kind === PresenceKind.Contact ? this.#others : this.#contacts;
     const current = here.get(key);
-    const moving = current === undefined ? there.get(key) : undefined;
+    return this.#update(parsed, kind, current, current === undefined ? there.get(key) : undefined);
+  }
+
+  /**
+   * Applies `parsed` to the record of its entity held as `kind` (`current`), or to the one held
+   * as the other kind (`moving`, which moves over), or to none.
+   */
+  #update(
+    parsed: ParsedPresence,
+    kind: Exclude<PresenceKind, typeof PresenceKind.Own>,
+    current: ContactPresence | undefined,
+    moving: ContactPresence | undefined,
+  ): boolean {
+    const key = parsed.bare;
+    const there = kind === PresenceKind.Contact ? this.#others : this.#contacts;
     const before = current ?? moving;
     // Every record's resources come from contactPresence(), so they are ResourceMaps.
     const resources = nextResources(before?.resources as ResourceMap | undefined, parsed);

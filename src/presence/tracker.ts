@@ -51,10 +51,7 @@ export class PresenceTracker {
     }
     // Presence on record as a contact's means a roster item (onItemChange drops it with the
     // item): the roster need not be asked. Most stanzas of a flood come this way.
-    if (this.presence.hasContact(parsed.bare)) {
-      this.presence.apply(parsed, PresenceKind.Contact);
-      return;
-    }
+    if (this.presence.applyToContact(parsed) !== undefined) return;
     const item = this.roster.item(parsed.bare);
     // An unavailable from a contact whose presence we do not receive, and of whom we know
     // nothing, is no news: e.g. the unavailable a server sends as we unsubscribe (§3.3.2), which

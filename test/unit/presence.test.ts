@@ -214,6 +214,32 @@ describe("PresenceStore", () => {
     expect(calls).toBe(0);
   });
 
+  it("applyToContact: acts only on an entity on record as a contact, as apply would", () => {
+    const s = store();
+    let calls = 0;
+    s.listen(() => calls++);
+    // Nothing on record, or on record as another entity: not a contact's, nothing done.
+    expect(s.applyToContact(on("bob@x/phone", "away"))).toBeUndefined();
+    s.apply(on("eve@x/pc"), "other");
+    const withEve = s.getSnapshot();
+    expect(s.applyToContact(on("eve@x/pc", "dnd"))).toBeUndefined();
+    expect(s.getSnapshot()).toBe(withEve);
+    expect(withEve.others.get("eve@x")?.best?.show).toBe("available");
+    expect(withEve.contacts.has("eve@x")).toBe(false);
+    // On record as a contact: applied (true), a repeat is no change (false, P-14).
+    s.apply(on("bob@x/phone", "away", 1), "contact");
+    const before = s.getSnapshot();
+    calls = 0;
+    expect(s.applyToContact(on("bob@x/phone", "dnd", 1))).toBe(true);
+    expect(s.getSnapshot().contacts.get("bob@x")?.best?.show).toBe("dnd");
+    expect(before.contacts.get("bob@x")?.best?.show).toBe("away");
+    expect(calls).toBe(1);
+    expect(s.applyToContact(on("bob@x/phone", "dnd", 1, NOW + 1000))).toBe(false);
+    expect(calls).toBe(1);
+    expect(s.applyToContact(off("bob@x/phone"))).toBe(true);
+    expect(s.getSnapshot().contacts.get("bob@x")?.available).toBe(false);
+  });
+
   it("keeps unchanged contact records identical across snapshots", () => {
     const s = store();
     s.apply(on("bob@x/phone"), "contact");
