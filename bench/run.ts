@@ -6,7 +6,8 @@
  *
  * Environment: BENCH_QUICK=1 (small sizes, fewer runs: well under a minute), BENCH_RUNS=n,
  * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,presence,pushes,lockstep,subs,
- * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1, BENCH_NO_WRITE=1 (do not touch results.md),
+ * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1, BENCH_SKIP_BROWSER=1 (no Chromium roster-load lane),
+ * BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
  * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts),
@@ -32,11 +33,13 @@ const ONLY = env["BENCH_ONLY"]?.split(",");
 const KINDS = env["BENCH_KINDS"]?.split(",");
 const SETTLE_MS = Number(env["BENCH_SETTLE_MS"] ?? 150);
 const STOP_IDLE = process.platform !== "win32" && env["BENCH_STOP_IDLE"] !== "0";
+const SKIP_BROWSER = env["BENCH_SKIP_BROWSER"] === "1";
 const RESOURCES = 4;
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-type Transport = "ws" | "tcp";
+/** Node over WebSocket or TCP, or Chromium over WebSocket (roster load only, bench/browser.ts). */
+type Transport = "ws" | "tcp" | "chromium";
 
 /** One measured workload at one size. */
 interface Case {
@@ -319,6 +322,46 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
   return rows;
 }
 
+/**
+ * The roster-load cases again, in headless Chromium (bench/browser.ts): raw xmpp.js and the SDK
+ * only (StanzaJS has no browser bundle here), no heap figure. A failure is logged and returned,
+ * not thrown: the Node lanes' figures stand without it.
+ */
+async function measureChromium(server: ReplayServer, roster: Case[], log: (line: string) => void): Promise<Row[] | string> {
+  const { browserRosterLoad } = await import("./browser.js");
+  for (const c of roster) server.warmRoster(c.rosterSize);
+  let times: Awaited<ReturnType<typeof browserRosterLoad>>;
+  try {
+    times = await browserRosterLoad(server.wsService, roster.map((c) => c.rosterSize), WARMUP, RUNS, log);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    log(`  (roster load in Chromium not measured: ${reason})`);
+    return `not measured: ${reason}`;
+  }
+  const rows: Row[] = [];
+  for (const { kind, rosterSize, runs } of times) {
+    const c = roster.find((r) => r.rosterSize === rosterSize) as Case;
+    const row: Row = {
+      case: c,
+      transport: "chromium",
+      kind,
+      median: median(runs),
+      min: Math.min(...runs),
+      max: Math.max(...runs),
+      runs,
+      listenerCalls: 0,
+      batches: undefined,
+      retainedBytes: Number.NaN,
+      maxRssBytes: Number.NaN,
+      held: {},
+      mismatch: undefined,
+    };
+    rows.push(row);
+    log(`  ${c.label.padEnd(22)} ${c.size.padEnd(18)} chromium ${kind.padEnd(6)} ${fmtMs(row.median).padStart(9)}  (${fmtMs(row.min)}–${fmtMs(row.max)})`);
+  }
+  return rows;
+}
+
 export function fmtMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`;
 }
@@ -366,11 +409,12 @@ function table(rows: Row[]): string {
     const cell = (r: Row | undefined) =>
       r ? `${fmtMs(r.median)} (${fmtMs(r.min)}–${fmtMs(r.max)})${r.mismatch ? ` **wrong state: ${r.mismatch}**` : ""}` : "–";
     const perEntry = row.case.entries && sdk ? ` (${Math.round(sdk.retainedBytes / row.case.entries)} B/entry)` : "";
+    const heapCell = sdk && Number.isFinite(sdk.retainedBytes) ? fmtBytes(sdk.retainedBytes) + perEntry : "–";
     const perEntryStanza = row.case.entries && stanza ? ` (${Math.round(stanza.retainedBytes / row.case.entries)} B/entry)` : "";
     lines.push(
       `| ${row.case.label} | ${row.case.size} | ${row.transport} | ${cell(raw)} | ${cell(sdk)} | ${cell(stanza)} | ${ratio(sdk?.median, raw?.median)} | ` +
         `${ratio(sdk?.median, stanza?.median)} | ${sdk ? `${sdk.listenerCalls}${sdk.batches === undefined ? "" : ` (${sdk.batches})`}` : "–"} | ` +
-        `${sdk ? fmtBytes(sdk.retainedBytes) + perEntry : "–"} | ${stanza ? fmtBytes(stanza.retainedBytes) + perEntryStanza : "–"} | ` +
+        `${heapCell} | ${stanza ? fmtBytes(stanza.retainedBytes) + perEntryStanza : "–"} | ` +
         `${sdk && row.case.stanzas > 1 ? `${((sdk.median * 1000) / row.case.stanzas).toFixed(1)} µs` : "–"} | ` +
         `${withCache ? `${cell(withCache)}, heap ${fmtBytes(withCache.retainedBytes)}${row.case.entries ? ` (${Math.round(withCache.retainedBytes / row.case.entries)} B/entry)` : ""}` : "–"} |`,
     );
@@ -384,9 +428,20 @@ export interface Target {
   detail: string;
 }
 
-function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string | undefined): Target[] {
+function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string | undefined, chromium: string | undefined): Target[] {
   const out: Target[] = [];
   const biggestRoster = Math.max(0, ...rows.filter((r) => r.case.scenario === "roster").map((r) => r.case.rosterSize));
+  const browserRaw = find(rows, "roster", biggestRoster, "chromium", "raw");
+  const browserSdk = find(rows, "roster", biggestRoster, "chromium", "sdk");
+  if (browserRaw && browserSdk) {
+    out.push({
+      name: `roster load ${biggestRoster / 1000}k in Chromium (reported; the 1.3× target is judged on the Node lanes)`,
+      pass: undefined,
+      detail: `${fmtMs(browserSdk.median)} vs raw ${fmtMs(browserRaw.median)}: ${(browserSdk.median / browserRaw.median).toFixed(2)}× raw${pairedRange(browserSdk, browserRaw)}`,
+    });
+  } else if (chromium !== undefined) {
+    out.push({ name: "roster load in Chromium (reported)", pass: undefined, detail: chromium });
+  }
   for (const transport of TRANSPORTS) {
     const raw = find(rows, "roster", biggestRoster, transport, "raw");
     const sdk = find(rows, "roster", biggestRoster, transport, "sdk");
@@ -485,8 +540,17 @@ async function main(): Promise<void> {
   log(`warm-up ${WARMUP}, runs ${RUNS}, transports ${TRANSPORTS.join(", ")}\n`);
   const server = await startReplayServer();
   const rows: Row[] = [];
+  let chromium: string | undefined;
   try {
-    for (const c of cases()) rows.push(...(await measure(server, c, log)));
+    const all = cases();
+    for (const c of all) rows.push(...(await measure(server, c, log)));
+    const roster = all.filter((c) => c.scenario === "roster");
+    if (SKIP_BROWSER) chromium = "not measured (BENCH_SKIP_BROWSER=1)";
+    else if (roster.length > 0 && (!KINDS || (KINDS.includes("raw") && KINDS.includes("sdk")))) {
+      const measured = await measureChromium(server, roster, log);
+      if (typeof measured === "string") chromium = measured;
+      else rows.push(...measured);
+    }
   } finally {
     await server.close();
   }
@@ -500,7 +564,7 @@ async function main(): Promise<void> {
     const { countRoundTrips } = await import("./round-trips.js");
     roundTrips = await countRoundTrips().catch((error: unknown) => `not measured: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const checks = targets(rows, sizes, roundTrips);
+  const checks = targets(rows, sizes, roundTrips, chromium);
   const targetLines = checks.map((t) => `| ${t.pass === undefined ? "INFO" : t.pass ? "PASS" : "FAIL"} | ${t.name} | ${t.detail} |`);
   const output = [
     table(rows),
@@ -530,7 +594,9 @@ function writeResults(output: string): void {
     "  as the client reads them (respecting backpressure). The same bytes feed every client; WebSocket frames",
     "  hold one stanza each (RFC 7395). Each (client, workload, size) runs in a child process of its own",
     `  (\`node --expose-gc\`): ${WARMUP} warm-up run(s), then ${RUNS} measured; the clients take turns run by run`,
-    "  (order rotating), so load from elsewhere hits them alike; the table shows the median (min–max).",
+    "  (order rotating), so load from elsewhere hits them alike; the table shows the median (min–max), and the",
+    "  PASS/FAIL lines the ratio of medians with the range of the run-by-run ratios. A client waiting for its",
+    "  turn is stopped (SIGSTOP), so its V8 background work cannot run while another client is timed.",
     `  After each run the child collects its garbage (untimed) and the next client starts ${SETTLE_MS} ms later.`,
     "- Timing: roster load from the roster get leaving the client to the roster being held (SDK: the roster",
     "  store's listener sees it ready); the other workloads from the trigger leaving the client to the last",
@@ -538,6 +604,9 @@ function writeResults(output: string): void {
     "  raw: the last stanza counted).",
     "- xmpp-presence runs with a roster cache that keeps nothing; \"SDK with default memoryStorage\" is the",
     "  same with the default cache, measured where it matters (it validates and copies a whole roster result once per load; a push costs O(1)).",
+    "- Roster load is also run in headless Chromium (Debian's `chromium` via playwright-core, bench/browser.ts):",
+    "  raw xmpp.js and the SDK bundled for the browser by rollup (WebSocket only), one page each, taking turns",
+    "  run by run against the same replay server; reported, not judged (the targets are judged on Node's lanes).",
     "- raw xmpp.js parses into ltx elements and counts them: the floor. StanzaJS holds what its API gives:",
     "  getRoster() items and roster:update pushes in a Map, presence events per resource in a Map of Maps,",
     "  subscribe events in a Map.",

@@ -1,0 +1,154 @@
+/**
+ * Roster load in a real browser: headless Chromium (Debian's `/usr/bin/chromium`, driven by
+ * playwright-core) runs raw xmpp.js and xmpp-presence, bundled for the browser as an app would
+ * ship them (rollup, the packages' "browser" fields: WebSocket only), against the same replay
+ * server and bytes as the Node lanes. Where a roster's size shows first for a user: Converse.js,
+ * a browser app, hangs above ~8,000 contacts (converse.js #3294).
+ *
+ * One page per client, each run a fresh client in it; the two pages take turns run by run (the
+ * order rotating), and the page's garbage is collected (untimed) before each run.
+ */
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import commonjsPlugin from "@rollup/plugin-commonjs";
+import { nodeResolve } from "@rollup/plugin-node-resolve";
+import replacePlugin from "@rollup/plugin-replace";
+import { chromium, type Page } from "playwright-core";
+import { rollup, type Plugin } from "rollup";
+import ts from "typescript";
+
+// Their types describe CommonJS modules under NodeNext, while Node loads their ESM builds.
+const commonjs = commonjsPlugin as unknown as (typeof commonjsPlugin)["default"];
+const replace = replacePlugin as unknown as (typeof replacePlugin)["default"];
+
+export const CHROMIUM = "/usr/bin/chromium";
+const ENTRY = fileURLToPath(new URL("./browser-page.ts", import.meta.url));
+
+export type BrowserKind = "raw" | "sdk";
+
+/** One client's timings at one roster size (ms, measured runs only, in run order). */
+export interface BrowserTimes {
+  kind: BrowserKind;
+  rosterSize: number;
+  runs: number[];
+}
+
+/** Transpiles TypeScript file by file (no type check); `./x.js` imports find `./x.ts`. */
+function typescriptSource(): Plugin {
+  return {
+    name: "typescript-source",
+    resolveId(source, importer) {
+      if (importer?.endsWith(".ts") && source.startsWith(".") && source.endsWith(".js")) {
+        const candidate = new URL(source.replace(/\.js$/, ".ts"), `file://${importer}`).pathname;
+        if (existsSync(candidate)) return candidate;
+      }
+      return null;
+    },
+    transform(code, id) {
+      if (!id.endsWith(".ts")) return null;
+      const out = ts.transpileModule(code, {
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
+        fileName: id,
+      });
+      return { code: out.outputText, map: null };
+    },
+  };
+}
+
+/** bench/browser-page.ts with xmpp.js and the SDK, as one classic script. */
+async function pageScript(): Promise<string> {
+  const build = await rollup({
+    input: ENTRY,
+    logLevel: "silent",
+    plugins: [
+      typescriptSource(),
+      nodeResolve({ browser: true, preferBuiltins: false }),
+      commonjs(),
+      // @xmpp/debug reads process.env, which a page does not have (see examples/chat-ui/build.mjs).
+      replace({ preventAssignment: true, values: { "process.env.XMPP_DEBUG": "undefined" } }),
+    ],
+  });
+  try {
+    const { output } = await build.generate({ format: "iife", inlineDynamicImports: true });
+    return output[0].code;
+  } finally {
+    await build.close();
+  }
+}
+
+/**
+ * Serves the page and its script from 127.0.0.1: a loopback origin is a secure context, where
+ * `crypto.randomUUID()` (xmpp.js and the SDK make stanza ids with it) exists; about:blank is not.
+ */
+async function servePage(script: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    if (request.url === "/bench.js") {
+      response.writeHead(200, { "content-type": "text/javascript" }).end(script);
+      return;
+    }
+    response
+      .writeHead(200, { "content-type": "text/html" })
+      .end('<!doctype html><meta charset="utf-8"><title>xmpp-presence bench</title><script src="/bench.js"></script>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+/**
+ * Times roster loads of `sizes` in Chromium: `warmup` + `runs` per client and size. Throws when
+ * Chromium is missing or a run fails (the caller reports it as not measured).
+ */
+export async function browserRosterLoad(
+  wsService: string,
+  sizes: number[],
+  warmup: number,
+  runs: number,
+  log: (line: string) => void,
+): Promise<BrowserTimes[]> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium)`);
+  const page = await servePage(await pageScript());
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // As root in a container with loopback only; `gc()` in the page for the untimed collections.
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--js-flags=--expose-gc"],
+  });
+  const out: BrowserTimes[] = [];
+  try {
+    const pages = new Map<BrowserKind, Page>();
+    for (const kind of ["raw", "sdk"] as const) {
+      const tab = await browser.newPage();
+      tab.on("pageerror", (error) => log(`  (chromium ${kind} page error: ${error.message})`));
+      await tab.goto(page.url);
+      await tab.waitForFunction(() => "benchRoster" in globalThis);
+      pages.set(kind, tab);
+    }
+    let serial = 0;
+    for (const size of sizes) {
+      const times = new Map<BrowserKind, number[]>([
+        ["raw", []],
+        ["sdk", []],
+      ]);
+      for (let run = 0; run < warmup + runs; run++) {
+        const order: BrowserKind[] = run % 2 === 0 ? ["raw", "sdk"] : ["sdk", "raw"];
+        for (const kind of order) {
+          const tab = pages.get(kind) as Page;
+          await tab.evaluate(() => (globalThis as unknown as { gc?: () => void }).gc?.());
+          const login = { service: wsService, username: `roster-${size}-chromium-${kind}-${serial++}`, password: "bench" };
+          const ms = await tab.evaluate(
+            ({ kind, login }) => (globalThis as unknown as { benchRoster: Record<string, (l: typeof login) => Promise<number>> }).benchRoster[kind]!(login),
+            { kind, login },
+          );
+          if (run >= warmup) times.get(kind)?.push(ms);
+        }
+      }
+      for (const kind of ["raw", "sdk"] as const) out.push({ kind, rosterSize: size, runs: times.get(kind) ?? [] });
+    }
+  } finally {
+    await browser.close();
+    await new Promise((resolve) => page.server.close(resolve));
+  }
+  return out;
+}
