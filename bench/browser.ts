@@ -16,8 +16,8 @@ import commonjsPlugin from "@rollup/plugin-commonjs";
 import { nodeResolve } from "@rollup/plugin-node-resolve";
 import replacePlugin from "@rollup/plugin-replace";
 import { chromium, type Page } from "playwright-core";
-import { rollup, type Plugin } from "rollup";
-import ts from "typescript";
+import { rollup } from "rollup";
+import { transpileTs } from "./transpile.js";
 
 // Their types describe CommonJS modules under NodeNext, while Node loads their ESM builds.
 const commonjs = commonjsPlugin as unknown as (typeof commonjsPlugin)["default"];
@@ -35,35 +35,13 @@ export interface BrowserTimes {
   runs: number[];
 }
 
-/** Transpiles TypeScript file by file (no type check); `./x.js` imports find `./x.ts`. */
-function typescriptSource(): Plugin {
-  return {
-    name: "typescript-source",
-    resolveId(source, importer) {
-      if (importer?.endsWith(".ts") && source.startsWith(".") && source.endsWith(".js")) {
-        const candidate = new URL(source.replace(/\.js$/, ".ts"), `file://${importer}`).pathname;
-        if (existsSync(candidate)) return candidate;
-      }
-      return null;
-    },
-    transform(code, id) {
-      if (!id.endsWith(".ts")) return null;
-      const out = ts.transpileModule(code, {
-        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
-        fileName: id,
-      });
-      return { code: out.outputText, map: null };
-    },
-  };
-}
-
 /** bench/browser-page.ts with xmpp.js and the SDK, as one classic script. */
 async function pageScript(): Promise<string> {
   const build = await rollup({
     input: ENTRY,
     logLevel: "silent",
     plugins: [
-      typescriptSource(),
+      transpileTs(),
       nodeResolve({ browser: true, preferBuiltins: false }),
       commonjs(),
       // @xmpp/debug reads process.env, which a page does not have (see examples/chat-ui/build.mjs).

@@ -20,8 +20,8 @@ import { gzipSync } from "node:zlib";
 import commonjsPlugin from "@rollup/plugin-commonjs";
 import { nodeResolve } from "@rollup/plugin-node-resolve";
 import terserPlugin from "@rollup/plugin-terser";
-import { rollup, type Plugin } from "rollup";
-import ts from "typescript";
+import { rollup } from "rollup";
+import { transpileTs } from "./transpile.js";
 
 // Their types describe CommonJS modules under NodeNext, while Node loads their ESM builds, whose
 // default export is the plugin factory (as in rollup.config.ts).
@@ -33,28 +33,6 @@ const OUT = `${ROOT}bench/.size/`;
 const CACHE = `${ROOT}bench/.cache/`;
 const CONVERSE = "@converse/headless@14.0.0";
 
-/** Transpiles the SDK's TypeScript (no type check; the .js specifiers of src/ map to .ts files). */
-function typescript(): Plugin {
-  return {
-    name: "transpile-ts",
-    resolveId(source, importer) {
-      if (importer?.endsWith(".ts") && source.startsWith(".") && source.endsWith(".js")) {
-        const candidate = new URL(source.replace(/\.js$/, ".ts"), `file://${importer}`).pathname;
-        if (existsSync(candidate)) return candidate;
-      }
-      return null;
-    },
-    transform(code, id) {
-      if (!id.endsWith(".ts")) return null;
-      const out = ts.transpileModule(code, {
-        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
-        fileName: id,
-      });
-      return { code: out.outputText, map: null };
-    },
-  };
-}
-
 async function bundle(name: string, entry: string, external: (id: string) => boolean = () => false): Promise<number> {
   mkdirSync(`${OUT}entries`, { recursive: true });
   const input = `${OUT}entries/${name}${entry.includes("require(") ? ".cjs" : ".mjs"}`;
@@ -64,7 +42,7 @@ async function bundle(name: string, entry: string, external: (id: string) => boo
     external,
     logLevel: "silent",
     plugins: [
-      typescript(),
+      transpileTs(),
       nodeResolve({ browser: true, preferBuiltins: false, exportConditions: ["browser"] }),
       commonjs(),
       terser({ compress: { passes: 2 }, format: { comments: false }, module: true }),
