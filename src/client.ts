@@ -65,6 +65,15 @@ export interface ClientOptions {
    * within this time (ms) is taken as withdrawn (RFC 6121 §3.1.3). Default 5000.
    */
   redeliveryWindowMs?: number;
+  /**
+   * Store listeners (`roster.listen`, `presence.listen`, and the React hooks) hear of the
+   * changes of one burst of stanzas together: of the first change after a quiet spell when the
+   * synchronous run that made it ends, and of later ones at most once per this many ms
+   * (`getSnapshot()` is current at once either way). In a browser every WebSocket message is a
+   * run of its own, so 0 would call listeners once per stanza of a presence flood. Default 16
+   * (one frame at 60 Hz); 0 tells every run at its end.
+   */
+  notificationWindowMs?: number;
 }
 
 /** Options to connect with credentials. */
@@ -210,15 +219,18 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     this.#maxPendingRequests = positiveInteger(options.maxPendingRequests, 1000, "maxPendingRequests");
     this.#maxStanzaBytes = positiveInteger(options.maxStanzaBytes, 16 * 1024 * 1024, "maxStanzaBytes");
     this.#redeliveryWindowMs = positiveInteger(options.redeliveryWindowMs, 5000, "redeliveryWindowMs");
+    const notificationWindowMs = nonNegativeNumber(options.notificationWindowMs, 16, "notificationWindowMs");
     this.#store = new RosterStoreImpl(
       bareKeyOf,
       (error) => this.#reportError(error),
       (mutation) => this.#persist(mutation),
+      notificationWindowMs,
     );
     this.#ownPresence = checkOwnPresence(options.presence ?? {});
     this.#presence = new PresenceStoreImpl({
       ...(options.maxOtherPresences === undefined ? {} : { maxOthers: options.maxOtherPresences }),
       onListenerError: (error) => this.#reportError(error),
+      notificationWindowMs,
     });
     this.presence = this.#presence;
     this.#tracker = new PresenceTracker(this.#presence, this.#store, () => this.jid);
@@ -341,6 +353,9 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
     // Node process (a bot that has just stopped) alive, and this client's state in memory.
     clearTimeout(this.xmpp.reconnect?._timeout as ReturnType<typeof setTimeout> | undefined);
     this.#store.setReady(false);
+    // Listeners hear of the last changes now, not when a notification window ends after stop().
+    this.#store.flushNotifications();
+    this.#presence.flushNotifications();
   }
 
   /**
@@ -1172,6 +1187,14 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new PresenceError(PresenceErrorCode.InvalidArgument, `${name} must be a positive integer`);
+  }
+  return value;
+}
+
+function nonNegativeNumber(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new PresenceError(PresenceErrorCode.InvalidArgument, `${name} must be a finite number ≥ 0`);
   }
   return value;
 }

@@ -101,6 +101,8 @@ export interface PresenceStoreOptions {
   maxOthers?: number;
   /** Receives errors thrown by listeners (they never stop the others). Default: `console.error`. */
   onListenerError?: (error: unknown) => void;
+  /** The listeners' notification window, ms (see `Listeners.defer`). Default 0. */
+  notificationWindowMs?: number;
 }
 
 /** The default of {@link PresenceStoreOptions.maxOthers}. */
@@ -129,7 +131,8 @@ export class PresenceStoreImpl implements PresenceStore {
   #snapshot: PresenceSnapshot | undefined;
 
   constructor(options: PresenceStoreOptions = {}) {
-    const { maxOthers = DEFAULT_MAX_OTHERS, onListenerError = (error) => console.error(error) } = options;
+    const { maxOthers = DEFAULT_MAX_OTHERS, onListenerError = (error) => console.error(error), notificationWindowMs = 0 } = options;
+    this.#notify.windowMs = notificationWindowMs;
     if (!Number.isSafeInteger(maxOthers) || maxOthers < 0) {
       throw new PresenceError(PresenceErrorCode.InvalidArgument, `maxOthers must be a non-negative integer, not ${maxOthers}`);
     }
@@ -170,10 +173,16 @@ export class PresenceStoreImpl implements PresenceStore {
 
   /**
    * Holds listener notifications until the current synchronous run of code ends (a microtask),
-   * so the presences of one parsed chunk notify once (see `Listeners.defer`).
+   * or until the notification window is up, so the presences of one parsed chunk, or of a burst
+   * of WebSocket messages in a browser, notify once (see `Listeners.defer`).
    */
   deferNotifications(): void {
     this.#notify.defer();
+  }
+
+  /** Tells listeners now of changes {@link deferNotifications} holds. */
+  flushNotifications(): void {
+    this.#notify.flush();
   }
 
   /**

@@ -101,7 +101,11 @@ export class RosterStoreImpl implements RosterStore {
     private readonly onListenerError: (error: unknown) => void,
     /** Told of every change worth persisting (the roster cache, RFC 6121 §2.6). */
     private readonly onMutation: (mutation: RosterMutation) => void = () => undefined,
-  ) {}
+    /** The listeners' notification window, ms (see `Listeners.defer`). */
+    notificationWindowMs = 0,
+  ) {
+    this.#notify.windowMs = notificationWindowMs;
+  }
 
   readonly getSnapshot = (): RosterSnapshot => {
     if (this.#snapshot === undefined) {
@@ -155,10 +159,16 @@ export class RosterStoreImpl implements RosterStore {
 
   /**
    * Holds listener notifications until the current synchronous run of code ends (a microtask),
-   * so the roster pushes or requests of one parsed chunk notify once (see `Listeners.defer`).
+   * or until the notification window is up, so the roster pushes or requests of one parsed
+   * chunk, or of a burst of WebSocket messages in a browser, notify once (see `Listeners.defer`).
    */
   deferNotifications(): void {
     this.#notify.defer();
+  }
+
+  /** Tells listeners now of changes {@link deferNotifications} holds. */
+  flushNotifications(): void {
+    this.#notify.flush();
   }
 
   /**

@@ -15,6 +15,11 @@ export interface FakeOptions {
   /** Advertised stream-feature namespaces. */
   features?: string[];
   storage?: RosterStorage;
+  /**
+   * The client's notification window. Default 0 here (the client's default is 16 ms): these
+   * tests count listener calls per synchronous run; the window has tests of its own.
+   */
+  notificationWindowMs?: number;
 }
 
 export async function startedFake(options: FakeOptions = {}): Promise<Started> {
@@ -24,6 +29,7 @@ export async function startedFake(options: FakeOptions = {}): Promise<Started> {
     xmpp,
     ...(options.autoReply === undefined ? {} : { autoReply: options.autoReply }),
     ...(options.storage === undefined ? {} : { storage: options.storage }),
+    notificationWindowMs: options.notificationWindowMs ?? 0,
   });
   client.on("error", (error) => void (options.errors ?? []).push(error));
   const started = client.start();

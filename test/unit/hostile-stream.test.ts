@@ -166,7 +166,8 @@ describe("invalid JIDs at every public entry point (fuzzed)", () => {
     ];
     const invalid = fc.oneof(
       fc.constantFrom("", " ", "@", "a@", "@b", "a@b/", "a b@c", "a@b@c", "a@b..c", "<x>@y", "a\u0000@b"),
-      fc.string().map((s) => `${s}@`),
+      // Without a "/": after one, the trailing "@" would be in the resourcepart ("#@(/@" is valid).
+      fc.string().filter((s) => !s.includes("/")).map((s) => `${s}@`),
       fc.string({ minLength: 1 }).map((s) => `"${s}@x`),
     );
     await fc.assert(
