@@ -10,6 +10,9 @@ import { xml } from "../src/xmpp.js";
 import { createPresenceClient, type RosterStorage } from "../src/index.js";
 import { SENTINEL } from "./workloads.js";
 
+/** Where a client sends the message that starts a workload (bench/replay-server.ts). */
+const TRIGGER_TO = "bench@localhost";
+
 interface Login {
   service: string;
   username: string;
@@ -68,3 +71,60 @@ async function sdk({ service, username, password }: Login): Promise<number> {
 }
 
 Object.assign(globalThis, { benchRoster: { raw, sdk } });
+
+
+/** One client's flood run: ms from the trigger leaving to the last stanza's effect, and calls. */
+interface Flood {
+  ms: number;
+  /** raw: stanzas counted; SDK: presence listener calls. */
+  calls: number;
+}
+
+function trigger(key: string) {
+  return xml("message", { to: TRIGGER_TO, type: "normal" }, xml("body", {}, `go ${key}`));
+}
+
+async function rawFlood({ service, username, password }: Login, key: string, stanzas: number): Promise<Flood> {
+  const xmpp = xmppClient({
+    service,
+    domain: "localhost",
+    username,
+    password,
+    credentials: (auth: (c: object, m: string) => Promise<void>) => auth({ username, password }, "PLAIN"),
+  }) as RawXmpp & { send(el: unknown): Promise<void> };
+  xmpp.on("error", () => undefined);
+  await xmpp.start();
+  let counted = 0;
+  const done = new Promise<void>((resolve) => {
+    xmpp.on("stanza", () => {
+      if (++counted >= stanzas) resolve();
+    });
+  });
+  const t0 = performance.now();
+  await xmpp.send(trigger(key));
+  await done;
+  const ms = performance.now() - t0;
+  await xmpp.stop().catch(() => undefined);
+  return { ms, calls: counted };
+}
+
+async function sdkFlood({ service, username, password }: Login, key: string, status: string): Promise<Flood> {
+  const client = createPresenceClient({ service, domain: "localhost", username, password, saslMechanism: "PLAIN", storage: NO_CACHE });
+  client.on("error", (error) => console.error("sdk error:", error));
+  await client.start();
+  let calls = 0;
+  const done = new Promise<void>((resolve) => {
+    client.presence.listen((snapshot) => {
+      calls++;
+      if (snapshot.contacts.get(SENTINEL)?.best?.status === status) resolve();
+    });
+  });
+  const t0 = performance.now();
+  await client.xmpp.send(trigger(key) as never);
+  await done;
+  const ms = performance.now() - t0;
+  await client.stop();
+  return { ms, calls };
+}
+
+Object.assign(globalThis, { benchFlood: { raw: rawFlood, sdk: sdkFlood } });

@@ -17,6 +17,7 @@ import { nodeResolve } from "@rollup/plugin-node-resolve";
 import replacePlugin from "@rollup/plugin-replace";
 import { chromium, type Page } from "playwright-core";
 import { rollup } from "rollup";
+import type { ReplayServer } from "./replay-server.js";
 import { transpileTs } from "./transpile.js";
 
 // Their types describe CommonJS modules under NodeNext, while Node loads their ESM builds.
@@ -36,7 +37,7 @@ export interface BrowserTimes {
 }
 
 /** bench/browser-page.ts with xmpp.js and the SDK, as one classic script. */
-async function pageScript(): Promise<string> {
+export async function pageScript(): Promise<string> {
   const build = await rollup({
     input: ENTRY,
     logLevel: "silent",
@@ -60,7 +61,7 @@ async function pageScript(): Promise<string> {
  * Serves the page and its script from 127.0.0.1: a loopback origin is a secure context, where
  * `crypto.randomUUID()` (xmpp.js and the SDK make stanza ids with it) exists; about:blank is not.
  */
-async function servePage(script: string): Promise<{ server: Server; url: string }> {
+export async function servePage(script: string): Promise<{ server: Server; url: string }> {
   const server = createServer((request, response) => {
     if (request.url === "/bench.js") {
       response.writeHead(200, { "content-type": "text/javascript" }).end(script);
@@ -74,59 +75,126 @@ async function servePage(script: string): Promise<{ server: Server; url: string 
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
-/**
- * Times roster loads of `sizes` in Chromium: `warmup` + `runs` per client and size. Throws when
- * Chromium is missing or a run fails (the caller reports it as not measured).
- */
-export async function browserRosterLoad(
-  wsService: string,
-  sizes: number[],
-  warmup: number,
-  runs: number,
-  log: (line: string) => void,
-): Promise<BrowserTimes[]> {
+/** Chromium with one page per client, each with the bench script loaded. */
+async function withPages<T>(log: (line: string) => void, use: (pages: Map<BrowserKind, Page>) => Promise<T>): Promise<T> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium)`);
-  const page = await servePage(await pageScript());
+  const served = await servePage(await pageScript());
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     // As root in a container with loopback only; `gc()` in the page for the untimed collections.
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--js-flags=--expose-gc"],
   });
-  const out: BrowserTimes[] = [];
   try {
     const pages = new Map<BrowserKind, Page>();
-    for (const kind of ["raw", "sdk"] as const) {
+    for (const kind of KINDS) {
       const tab = await browser.newPage();
       tab.on("pageerror", (error) => log(`  (chromium ${kind} page error: ${error.message})`));
-      await tab.goto(page.url);
-      await tab.waitForFunction(() => "benchRoster" in globalThis);
+      tab.on("console", (message) => {
+        if (message.type() === "error") log(`  (chromium ${kind}: ${message.text()})`);
+      });
+      await tab.goto(served.url);
+      await tab.waitForFunction(() => "benchRoster" in globalThis && "benchFlood" in globalThis);
       pages.set(kind, tab);
     }
-    let serial = 0;
-    for (const size of sizes) {
-      const times = new Map<BrowserKind, number[]>([
-        ["raw", []],
-        ["sdk", []],
-      ]);
-      for (let run = 0; run < warmup + runs; run++) {
-        const order: BrowserKind[] = run % 2 === 0 ? ["raw", "sdk"] : ["sdk", "raw"];
-        for (const kind of order) {
-          const tab = pages.get(kind) as Page;
-          await tab.evaluate(() => (globalThis as unknown as { gc?: () => void }).gc?.());
-          const login = { service: wsService, username: `roster-${size}-chromium-${kind}-${serial++}`, password: "bench" };
-          const ms = await tab.evaluate(
-            ({ kind, login }) => (globalThis as unknown as { benchRoster: Record<string, (l: typeof login) => Promise<number>> }).benchRoster[kind]!(login),
-            { kind, login },
-          );
-          if (run >= warmup) times.get(kind)?.push(ms);
-        }
-      }
-      for (const kind of ["raw", "sdk"] as const) out.push({ kind, rosterSize: size, runs: times.get(kind) ?? [] });
-    }
+    return await use(pages);
   } finally {
     await browser.close();
-    await new Promise((resolve) => page.server.close(resolve));
+    await new Promise((resolve) => served.server.close(resolve));
+  }
+}
+
+const KINDS = ["raw", "sdk"] as const;
+let serial = 0;
+
+/**
+ * Runs `warmup` + `runs` runs of each client, taking turns (the order alternating), with the
+ * page's garbage collected (untimed) before each; `one(kind, run)` runs one in its page.
+ */
+async function takeTurns<R>(
+  pages: Map<BrowserKind, Page>,
+  warmup: number,
+  runs: number,
+  one: (tab: Page, kind: BrowserKind, run: number) => Promise<R>,
+): Promise<Map<BrowserKind, R[]>> {
+  const out = new Map<BrowserKind, R[]>(KINDS.map((kind) => [kind, []]));
+  for (let run = 0; run < warmup + runs; run++) {
+    for (const kind of run % 2 === 0 ? KINDS : [...KINDS].reverse()) {
+      const tab = pages.get(kind) as Page;
+      await tab.evaluate(() => (globalThis as unknown as { gc?: () => void }).gc?.());
+      const result = await one(tab, kind, run);
+      if (run >= warmup) out.get(kind)?.push(result);
+    }
   }
   return out;
+}
+
+/**
+ * Times roster loads of `sizes` in Chromium: `warmup` + `runs` per client and size. Throws when
+ * Chromium is missing or a run fails (the caller reports it as not measured).
+ */
+export function browserRosterLoad(
+  wsService: string,
+  sizes: number[],
+  warmup: number,
+  runs: number,
+  log: (line: string) => void,
+): Promise<BrowserTimes[]> {
+  return withPages(log, async (pages) => {
+    const out: BrowserTimes[] = [];
+    for (const size of sizes) {
+      const times = await takeTurns(pages, warmup, runs, (tab, kind) => {
+        const login = { service: wsService, username: `roster-${size}-chromium-${kind}-${serial++}`, password: "bench" };
+        return tab.evaluate(
+          ({ kind, login }) => (globalThis as unknown as { benchRoster: Record<string, (l: typeof login) => Promise<number>> }).benchRoster[kind]!(login),
+          { kind, login },
+        );
+      });
+      for (const kind of KINDS) out.push({ kind, rosterSize: size, runs: times.get(kind) ?? [] });
+    }
+    return out;
+  });
+}
+
+/** One client's presence-flood timings in Chromium, with its calls (raw: stanzas; SDK: listener calls). */
+export interface BrowserFlood extends BrowserTimes {
+  calls: number[];
+}
+
+/**
+ * A presence flood in Chromium: `workload(run)` (its stanzas, the last from the sentinel with
+ * status `run <run>`) played to each client after it logs in with a roster of `contacts`.
+ */
+export function browserPresenceFlood(
+  server: ReplayServer,
+  contacts: number,
+  workload: (run: number) => string[],
+  warmup: number,
+  runs: number,
+  log: (line: string) => void,
+): Promise<BrowserFlood[]> {
+  server.warmRoster(contacts);
+  return withPages(log, async (pages) => {
+    const results = await takeTurns(pages, warmup, runs, async (tab, kind, run) => {
+      const key = `chromium-presence-${contacts}-${kind}-${run}`;
+      const stanzas = workload(run);
+      server.prepare(key, { stanzas });
+      const login = { service: server.wsService, username: `presence-${contacts}-chromium-${kind}-${serial++}`, password: "bench" };
+      try {
+        return await tab.evaluate(
+          ({ kind, login, key, last, status }) => {
+            const flood = (globalThis as unknown as { benchFlood: Record<string, (l: typeof login, k: string, x: number | string) => Promise<{ ms: number; calls: number }>> }).benchFlood;
+            return flood[kind]!(login, key, kind === "raw" ? last : status);
+          },
+          { kind, login, key, last: stanzas.length, status: `run ${run}` },
+        );
+      } finally {
+        server.discard(key);
+      }
+    });
+    return KINDS.map((kind) => {
+      const list = results.get(kind) ?? [];
+      return { kind, rosterSize: contacts, runs: list.map((r) => r.ms), calls: list.map((r) => r.calls) };
+    });
+  });
 }

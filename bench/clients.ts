@@ -51,6 +51,8 @@ export interface ClientConfig {
   service: string;
   username: string;
   password: string;
+  /** xmpp-presence only: its `notificationWindowMs` (default: the SDK's). */
+  notificationWindowMs?: number;
 }
 
 const TRIGGER_TO = "bench@localhost";

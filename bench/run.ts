@@ -323,24 +323,19 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
 }
 
 /**
- * The roster-load cases again, in headless Chromium (bench/browser.ts): raw xmpp.js and the SDK
- * only (StanzaJS has no browser bundle here), no heap figure. A failure is logged and returned,
- * not thrown: the Node lanes' figures stand without it.
+ * The roster-load cases again, and the smaller presence flood, in headless Chromium
+ * (bench/browser.ts): raw xmpp.js and the SDK only (StanzaJS has no browser bundle here), no
+ * heap figure. A failure is logged and returned, not thrown: the Node lanes' figures stand
+ * without it.
  */
-async function measureChromium(server: ReplayServer, roster: Case[], log: (line: string) => void): Promise<Row[] | string> {
-  const { browserRosterLoad } = await import("./browser.js");
-  for (const c of roster) server.warmRoster(c.rosterSize);
-  let times: Awaited<ReturnType<typeof browserRosterLoad>>;
-  try {
-    times = await browserRosterLoad(server.wsService, roster.map((c) => c.rosterSize), WARMUP, RUNS, log);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    log(`  (roster load in Chromium not measured: ${reason})`);
-    return `not measured: ${reason}`;
-  }
+async function measureChromium(server: ReplayServer, all: Case[], log: (line: string) => void): Promise<Row[] | string> {
+  const { browserPresenceFlood, browserRosterLoad } = await import("./browser.js");
+  const roster = all.filter((c) => c.scenario === "roster");
+  // The smallest flood: Chromium hands each WebSocket message to the page on its own (~0.1 ms
+  // each, raw xmpp.js included), so 100k stanzas would take ~10 s a run.
+  const flood = all.filter((c) => c.scenario === "presence").sort((a, b) => a.stanzas - b.stanzas)[0];
   const rows: Row[] = [];
-  for (const { kind, rosterSize, runs } of times) {
-    const c = roster.find((r) => r.rosterSize === rosterSize) as Case;
+  const add = (c: Case, kind: ClientKind, runs: number[], calls: number[] | undefined) => {
     const row: Row = {
       case: c,
       transport: "chromium",
@@ -349,7 +344,7 @@ async function measureChromium(server: ReplayServer, roster: Case[], log: (line:
       min: Math.min(...runs),
       max: Math.max(...runs),
       runs,
-      listenerCalls: 0,
+      listenerCalls: calls === undefined ? 0 : median(calls),
       batches: undefined,
       retainedBytes: Number.NaN,
       maxRssBytes: Number.NaN,
@@ -357,7 +352,26 @@ async function measureChromium(server: ReplayServer, roster: Case[], log: (line:
       mismatch: undefined,
     };
     rows.push(row);
-    log(`  ${c.label.padEnd(22)} ${c.size.padEnd(18)} chromium ${kind.padEnd(6)} ${fmtMs(row.median).padStart(9)}  (${fmtMs(row.min)}–${fmtMs(row.max)})`);
+    log(
+      `  ${c.label.padEnd(22)} ${c.size.padEnd(18)} chromium ${kind.padEnd(6)} ${fmtMs(row.median).padStart(9)}  (${fmtMs(row.min)}–${fmtMs(row.max)})` +
+        (calls === undefined ? "" : `  calls ${row.listenerCalls}`),
+    );
+  };
+  try {
+    if (roster.length > 0) {
+      for (const c of roster) server.warmRoster(c.rosterSize);
+      const times = await browserRosterLoad(server.wsService, roster.map((c) => c.rosterSize), WARMUP, RUNS, log);
+      for (const { kind, rosterSize, runs } of times) add(roster.find((r) => r.rosterSize === rosterSize) as Case, kind, runs, undefined);
+    }
+    if (flood?.make) {
+      const make = flood.make;
+      const times = await browserPresenceFlood(server, flood.rosterSize, (run) => make(run), WARMUP, RUNS, log);
+      for (const { kind, runs, calls } of times) add(flood, kind, runs, calls);
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    log(`  (Chromium lanes not measured: ${reason})`);
+    return `not measured: ${reason}`;
   }
   return rows;
 }
@@ -440,7 +454,19 @@ function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string 
       detail: `${fmtMs(browserSdk.median)} vs raw ${fmtMs(browserRaw.median)}: ${(browserSdk.median / browserRaw.median).toFixed(2)}× raw${pairedRange(browserSdk, browserRaw)}`,
     });
   } else if (chromium !== undefined) {
-    out.push({ name: "roster load in Chromium (reported)", pass: undefined, detail: chromium });
+    out.push({ name: "roster load and presence flood in Chromium (reported)", pass: undefined, detail: chromium });
+  }
+  const chromiumFlood = rows.filter((r) => r.case.scenario === "presence" && r.transport === "chromium");
+  const floodRaw = chromiumFlood.find((r) => r.kind === "raw");
+  const floodSdk = chromiumFlood.find((r) => r.kind === "sdk");
+  if (floodRaw && floodSdk) {
+    out.push({
+      name: `presence flood ${floodSdk.case.size} in Chromium (reported): listener calls with the default 16 ms notification window`,
+      pass: undefined,
+      detail:
+        `${fmtMs(floodSdk.median)} vs raw ${fmtMs(floodRaw.median)}: ${(floodSdk.median / floodRaw.median).toFixed(2)}× raw${pairedRange(floodSdk, floodRaw)}; ` +
+        `${floodSdk.listenerCalls} listener calls for ${floodSdk.case.stanzas} stanzas (each WebSocket message is a task of its own there)`,
+    });
   }
   for (const transport of TRANSPORTS) {
     const raw = find(rows, "roster", biggestRoster, transport, "raw");
@@ -544,10 +570,10 @@ async function main(): Promise<void> {
   try {
     const all = cases();
     for (const c of all) rows.push(...(await measure(server, c, log)));
-    const roster = all.filter((c) => c.scenario === "roster");
+    const inBrowser = all.some((c) => c.scenario === "roster" || c.scenario === "presence");
     if (SKIP_BROWSER) chromium = "not measured (BENCH_SKIP_BROWSER=1)";
-    else if (roster.length > 0 && (!KINDS || (KINDS.includes("raw") && KINDS.includes("sdk")))) {
-      const measured = await measureChromium(server, roster, log);
+    else if (inBrowser && (!KINDS || (KINDS.includes("raw") && KINDS.includes("sdk")))) {
+      const measured = await measureChromium(server, all, log);
       if (typeof measured === "string") chromium = measured;
       else rows.push(...measured);
     }
@@ -604,9 +630,10 @@ function writeResults(output: string): void {
     "  raw: the last stanza counted).",
     "- xmpp-presence runs with a roster cache that keeps nothing; \"SDK with default memoryStorage\" is the",
     "  same with the default cache, measured where it matters (it validates and copies a whole roster result once per load; a push costs O(1)).",
-    "- Roster load is also run in headless Chromium (Debian's `chromium` via playwright-core, bench/browser.ts):",
-    "  raw xmpp.js and the SDK bundled for the browser by rollup (WebSocket only), one page each, taking turns",
-    "  run by run against the same replay server; reported, not judged (the targets are judged on Node's lanes).",
+    "- Roster load and the smaller presence flood are also run in headless Chromium (Debian's `chromium` via",
+    "  playwright-core, bench/browser.ts): raw xmpp.js and the SDK bundled for the browser by rollup (WebSocket",
+    "  only), one page each, taking turns run by run against the same replay server; reported, not judged (the",
+    "  targets are judged on Node's lanes).",
     "- raw xmpp.js parses into ltx elements and counts them: the floor. StanzaJS holds what its API gives:",
     "  getRoster() items and roster:update pushes in a Map, presence events per resource in a Map of Maps,",
     "  subscribe events in a Map.",
@@ -615,7 +642,8 @@ function writeResults(output: string): void {
     "- \"listener calls (batches)\": SDK store listener calls during the workload, and the number of runs of",
     "  stanzas xmpp.js processed synchronously (one per socket read / microtask checkpoint).",
     "- \"1 push at a time\": the server sends the next roster push only after the client's IQ result, so each",
-    "  push is processed alone (its own snapshot, its own listener call): the per-push cost.",
+    "  push is processed alone (its own snapshot, its own listener call: the SDK runs this lane with",
+    "  `notificationWindowMs: 0`, every other lane with its default of 16 ms): the per-push cost.",
     "",
   ].join("\n");
   writeFileSync(file, `${method}\n${output}\n${history ? `\n${history}` : ""}`);
