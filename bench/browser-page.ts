@@ -21,6 +21,7 @@ interface Login {
 
 interface RawXmpp {
   start(): Promise<unknown>;
+  send(element: unknown): Promise<void>;
   stop(): Promise<unknown>;
   on(event: string, listener: (...args: never[]) => void): unknown;
   iqCaller: { request(stanza: unknown, timeout?: number): Promise<unknown> };
@@ -35,7 +36,8 @@ const NO_CACHE: RosterStorage = {
   clear: async () => undefined,
 };
 
-async function raw({ service, username, password }: Login): Promise<number> {
+/** A raw xmpp.js client, logged in (SASL PLAIN, as the Node lanes). */
+async function rawOnline({ service, username, password }: Login): Promise<RawXmpp> {
   const xmpp = xmppClient({
     service,
     domain: "localhost",
@@ -45,6 +47,11 @@ async function raw({ service, username, password }: Login): Promise<number> {
   }) as RawXmpp;
   xmpp.on("error", () => undefined);
   await xmpp.start();
+  return xmpp;
+}
+
+async function raw(login: Login): Promise<number> {
+  const xmpp = await rawOnline(login);
   const t0 = performance.now();
   await xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), LONG);
   const ms = performance.now() - t0;
@@ -84,16 +91,8 @@ function trigger(key: string) {
   return xml("message", { to: TRIGGER_TO, type: "normal" }, xml("body", {}, `go ${key}`));
 }
 
-async function rawFlood({ service, username, password }: Login, key: string, stanzas: number): Promise<Flood> {
-  const xmpp = xmppClient({
-    service,
-    domain: "localhost",
-    username,
-    password,
-    credentials: (auth: (c: object, m: string) => Promise<void>) => auth({ username, password }, "PLAIN"),
-  }) as RawXmpp & { send(el: unknown): Promise<void> };
-  xmpp.on("error", () => undefined);
-  await xmpp.start();
+async function rawFlood(login: Login, key: string, stanzas: number): Promise<Flood> {
+  const xmpp = await rawOnline(login);
   let counted = 0;
   const done = new Promise<void>((resolve) => {
     xmpp.on("stanza", () => {
