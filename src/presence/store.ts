@@ -227,7 +227,6 @@ export class PresenceStoreImpl implements PresenceStore {
     moving: ContactPresence | undefined,
   ): boolean {
     const key = parsed.bare;
-    const there = kind === PresenceKind.Contact ? this.#others : this.#contacts;
     const before = current ?? moving;
     // Every record's resources come from contactPresence(), so they are ResourceMaps.
     const resources = nextResources(before?.resources as ResourceMap | undefined, parsed);
@@ -237,7 +236,8 @@ export class PresenceStoreImpl implements PresenceStore {
     }
     this.#notify.hold();
     try {
-      if (moving !== undefined) this.#delete(key, there);
+      // Held as the other kind until now: it moves over.
+      if (moving !== undefined) this.#delete(key, kind === PresenceKind.Contact ? this.#others : this.#contacts);
       // A key new to the store is copied (see detach); a known one reuses the stored copy.
       const record =
         before !== undefined && resources === before.resources ? before : contactPresence(before?.jid ?? detach(key), resources);
