@@ -3,6 +3,7 @@
  * client never colour another's figures). Run by bench/run.ts as
  * `node --expose-gc --import tsx bench/child.ts '<spec json>'`, driven over IPC one run at a time.
  */
+import { PerformanceObserver, performance, type PerformanceEntry } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
 import { WebSocket } from "ws";
 import { createBenchClient, type BenchClient, type ClientKind, type Held, type Scenario } from "./clients.js";
@@ -24,6 +25,8 @@ export interface ChildSpec {
 
 export interface RunFigures {
   ms: number;
+  /** Main-thread GC pauses (V8 "gc" performance entries) that began within the timed window, in ms. */
+  gcPauseMs: number;
   listenerCalls: number;
   batches?: number;
   held: Held;
@@ -37,6 +40,24 @@ export interface ChildResult {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+// Every GC pause of this process, as V8 reports them; read per run by gcPauseWithin.
+const gcEntries: PerformanceEntry[] = [];
+const gcObserver = new PerformanceObserver((list) => void gcEntries.push(...list.getEntries()));
+gcObserver.observe({ entryTypes: ["gc"] });
+
+/**
+ * The summed duration of the GC pauses that began between `start` and `end`. Node creates a gc
+ * entry in an immediate after the pause, so this waits two turns of the event loop first.
+ */
+async function gcPauseWithin(start: number, end: number): Promise<number> {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+  gcEntries.push(...gcObserver.takeRecords());
+  let total = 0;
+  for (const entry of gcEntries) if (entry.startTime >= start && entry.startTime < end) total += entry.duration;
+  gcEntries.length = 0;
+  return total;
+}
 
 function heap(): number {
   gc();
@@ -80,12 +101,15 @@ function worker(spec: ChildSpec): void {
     if (spec.scenario === "roster") {
       heap(); // the previous run's garbage is not this run's
       const ms = await connect();
-      figures = { ms, listenerCalls: 0, held: (client as BenchClient).held() };
+      // The timed window ended as connect() returned: it is the last `ms` before now.
+      const end = performance.now();
+      figures = { ms, gcPauseMs: await gcPauseWithin(end - ms, end), listenerCalls: 0, held: (client as BenchClient).held() };
     } else {
       if (client === undefined) await connect();
       heap(); // collect the login's garbage outside the timed window
       const played = await (client as BenchClient).play(run.key, spec.scenario, run.run, run.expectStanzas);
-      figures = { ...played, held: (client as BenchClient).held() };
+      const end = performance.now();
+      figures = { ...played, gcPauseMs: await gcPauseWithin(end - played.ms, end), held: (client as BenchClient).held() };
     }
     if (index === 0) {
       retainedBytes = heap() - base;

@@ -223,6 +223,8 @@ export interface Row {
   runs: number[];
   listenerCalls: number;
   batches: number | undefined;
+  /** Median main-thread GC pause per run within the timed window, in ms (Node lanes only). */
+  gcPauseMs: number | undefined;
   retainedBytes: number;
   maxRssBytes: number;
   held: ChildResult["runs"][number]["held"];
@@ -305,6 +307,7 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
       runs: ms,
       listenerCalls: median(measured.map((r) => r.listenerCalls)),
       batches: measured[0]?.batches === undefined ? undefined : median(measured.map((r) => r.batches ?? 0)),
+      gcPauseMs: median(measured.map((r) => r.gcPauseMs)),
       retainedBytes: result.retainedBytes,
       maxRssBytes: result.maxRssBytes,
       held: measured[measured.length - 1]?.held ?? {},
@@ -315,7 +318,7 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
       `  ${c.label.padEnd(22)} ${c.size.padEnd(18)} ${transport.padEnd(3)} ${kind.padEnd(11)} ` +
         `${fmtMs(row.median).padStart(9)}  (${fmtMs(row.min)}–${fmtMs(row.max)})  calls ${row.listenerCalls}` +
         (row.batches === undefined ? "" : `  batches ${row.batches}`) +
-        `  heap ${fmtBytes(row.retainedBytes)}${row.mismatch ? `  WRONG STATE: ${row.mismatch}` : ""}`,
+        `  gc ${fmtMs(row.gcPauseMs ?? 0)}  heap ${fmtBytes(row.retainedBytes)}${row.mismatch ? `  WRONG STATE: ${row.mismatch}` : ""}`,
     );
   }
   if (c.make) for (const run of runs) server.discard(run.key);
@@ -346,6 +349,7 @@ async function measureChromium(server: ReplayServer, all: Case[], log: (line: st
       runs,
       listenerCalls: calls === undefined ? 0 : median(calls),
       batches: undefined,
+      gcPauseMs: undefined,
       retainedBytes: Number.NaN,
       maxRssBytes: Number.NaN,
       held: {},
@@ -407,8 +411,8 @@ function find(rows: Row[], scenario: Scenario, rosterSize: number, transport: Tr
 /** The table: one line per case and transport, the three clients side by side. */
 function table(rows: Row[]): string {
   const lines = [
-    "| workload | size | transport | raw xmpp.js | xmpp-presence | StanzaJS | SDK/raw | SDK/StanzaJS | SDK listener calls (batches) | SDK heap after | StanzaJS heap after | per stanza SDK | SDK with default memoryStorage |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| workload | size | transport | raw xmpp.js | xmpp-presence | StanzaJS | SDK/raw | SDK/StanzaJS | SDK listener calls (batches) | GC pause per run, raw / SDK | SDK heap after | StanzaJS heap after | per stanza SDK | SDK with default memoryStorage |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   const seen = new Set<string>();
   for (const row of rows) {
@@ -428,6 +432,7 @@ function table(rows: Row[]): string {
     lines.push(
       `| ${row.case.label} | ${row.case.size} | ${row.transport} | ${cell(raw)} | ${cell(sdk)} | ${cell(stanza)} | ${ratio(sdk?.median, raw?.median)} | ` +
         `${ratio(sdk?.median, stanza?.median)} | ${sdk ? `${sdk.listenerCalls}${sdk.batches === undefined ? "" : ` (${sdk.batches})`}` : "–"} | ` +
+        `${raw?.gcPauseMs === undefined || sdk?.gcPauseMs === undefined ? "–" : `${fmtMs(raw.gcPauseMs)} / ${fmtMs(sdk.gcPauseMs)}`} | ` +
         `${heapCell} | ${stanza ? fmtBytes(stanza.retainedBytes) + perEntryStanza : "–"} | ` +
         `${sdk && row.case.stanzas > 1 ? `${((sdk.median * 1000) / row.case.stanzas).toFixed(1)} µs` : "–"} | ` +
         `${withCache ? `${cell(withCache)}, heap ${fmtBytes(withCache.retainedBytes)}${row.case.entries ? ` (${Math.round(withCache.retainedBytes / row.case.entries)} B/entry)` : ""}` : "–"} |`,
@@ -639,6 +644,9 @@ function writeResults(output: string): void {
     "  subscribe events in a Map.",
     "- Heap: heap after the first (warm-up) run, minus the heap before the first client was created, both after",
     "  two forced GCs: what the client and the state it holds retain.",
+    "- \"GC pause per run\": the median over measured runs of the main-thread GC pauses (V8's `gc` performance",
+    "  entries, scavenges and mark-compacts alike) that began inside the timed window: what of a client's time",
+    "  went to collecting garbage, as opposed to running its code or waiting for memory.",
     "- \"listener calls (batches)\": SDK store listener calls during the workload, and the number of runs of",
     "  stanzas xmpp.js processed synchronously (one per socket read / microtask checkpoint).",
     "- \"1 push at a time\": the server sends the next roster push only after the client's IQ result, so each",
