@@ -10,7 +10,8 @@
  * BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
- * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts),
+ * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts;
+ * idle children are then not stopped), BENCH_STOP_IDLE=0 (never SIGSTOP a child waiting for its turn),
  * BENCH_HEAPSNAPSHOT=DIR (each child writes a heap snapshot after its first run, where the heap figure is taken),
  * BENCH_NODE_FLAGS="--trace-gc …" (extra flags for every child), BENCH_SETTLE_MS=n (quiet time between
  * two clients' runs, default 150: each child also collects its garbage, untimed, after a run).
@@ -32,7 +33,10 @@ const TRANSPORTS = (env["BENCH_TRANSPORTS"] ?? "ws,tcp").split(",") as Transport
 const ONLY = env["BENCH_ONLY"]?.split(",");
 const KINDS = env["BENCH_KINDS"]?.split(",");
 const SETTLE_MS = Number(env["BENCH_SETTLE_MS"] ?? 150);
-const STOP_IDLE = process.platform !== "win32" && env["BENCH_STOP_IDLE"] !== "0";
+// Not while profiling: SIGSTOP stops V8's sampling thread too, and the first sample after
+// SIGCONT carries the whole pause, charged to whatever frame was current (profiles showed
+// seconds of "self time" in Node's timer internals that were the child being stopped).
+const STOP_IDLE = process.platform !== "win32" && env["BENCH_STOP_IDLE"] !== "0" && !env["BENCH_PROFILE"];
 const SKIP_BROWSER = env["BENCH_SKIP_BROWSER"] === "1";
 const RESOURCES = 4;
 const HERE = fileURLToPath(new URL(".", import.meta.url));
