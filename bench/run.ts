@@ -5,7 +5,7 @@
  * bench/results.md (keeping its "## History" section).
  *
  * Environment: BENCH_QUICK=1 (small sizes, fewer runs: well under a minute), BENCH_RUNS=n,
- * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,presence,pushes,lockstep,subs,
+ * BENCH_JUDGED_RUNS=n (measured runs of the two cases a ratio target is judged on; default 11), BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,presence,pushes,lockstep,subs,
  * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1, BENCH_SKIP_BROWSER=1 (no Chromium roster-load lane),
  * BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
@@ -22,13 +22,19 @@ import { cpus, totalmem, release, type as osType } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { ChildResult, ChildSpec } from "./child.js";
 import type { ClientKind, Held, Scenario } from "./clients.js";
+import { measureMachineNoise, type MachineNoise } from "./machine-noise.js";
 import { startReplayServer, type ReplayServer } from "./replay-server.js";
+import { judgeAtMost, medianInterval, pairedRatios, roundOrders, type MedianInterval, type Verdict } from "./verdict.js";
 import { presenceFlood, rosterPushes, subscriptionRequests } from "./workloads.js";
 
 const env = process.env;
 const QUICK = env["BENCH_QUICK"] === "1";
 const WARMUP = Number(env["BENCH_WARMUP"] ?? 1);
 const RUNS = Number(env["BENCH_RUNS"] ?? (QUICK ? 3 : 7));
+// The cases a ratio target is judged on get more runs: with 11, the median's sign-test interval
+// (bench/verdict.ts) drops the two lowest and two highest ratios at 93% coverage; with 7 it is
+// min–max.
+const JUDGED_RUNS = Number(env["BENCH_JUDGED_RUNS"] ?? (QUICK ? RUNS : Math.max(RUNS, 11)));
 const TRANSPORTS = (env["BENCH_TRANSPORTS"] ?? "ws,tcp").split(",") as Transport[];
 const ONLY = env["BENCH_ONLY"]?.split(",");
 const KINDS = env["BENCH_KINDS"]?.split(",");
@@ -63,11 +69,14 @@ interface Case {
   expect?: (run: number) => Held;
   /** Also run the SDK with its default roster cache (memoryStorage), over WebSocket. */
   defaultStorage?: boolean;
+  /** A ratio target is judged on this case: it gets JUDGED_RUNS measured runs. */
+  judged?: boolean;
 }
 
 function cases(): Case[] {
   const list: Case[] = [];
-  for (const n of QUICK ? [1_000, 10_000] : [1_000, 10_000, 100_000]) {
+  const rosterSizes = QUICK ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+  for (const n of rosterSizes) {
     list.push({
       scenario: "roster",
       label: "roster load",
@@ -78,9 +87,11 @@ function cases(): Case[] {
       entries: n,
       expect: () => ({ rosterItems: n + 1 }),
       defaultStorage: true,
+      judged: n === rosterSizes[rosterSizes.length - 1],
     });
   }
-  for (const [stanzas, contacts] of QUICK ? [[10_000, 1_000]] : [[10_000, 1_000], [100_000, 10_000]]) {
+  const floods = QUICK ? [[10_000, 1_000]] : [[10_000, 1_000], [100_000, 10_000]];
+  for (const [stanzas, contacts] of floods) {
     list.push({
       scenario: "presence",
       label: "presence flood",
@@ -93,6 +104,7 @@ function cases(): Case[] {
         const { availableResources, availableContacts } = presenceFlood(stanzas as number, contacts as number, RESOURCES, run).expect;
         return { availableResources, availableContacts };
       },
+      judged: stanzas === floods[floods.length - 1]?.[0],
     });
   }
   const pushes = Number(env["BENCH_PUSHES"] ?? (QUICK ? 1_000 : 10_000));
@@ -250,7 +262,7 @@ function median(values: number[]): number {
 }
 
 async function measure(server: ReplayServer, c: Case, log: (line: string) => void): Promise<Row[]> {
-  const runs = Array.from({ length: WARMUP + RUNS }, (_, run) => ({
+  const runs = Array.from({ length: WARMUP + (c.judged ? JUDGED_RUNS : RUNS) }, (_, run) => ({
     key: `${c.scenario}-${c.rosterSize}-${c.stanzas}-${run}`,
     run,
     expectStanzas: c.stanzas,
@@ -280,10 +292,11 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
   const results: (ChildResult | undefined)[] = lanes.map(() => undefined);
   for (const child of children) child.pause();
   try {
-    // Run by run, every client in turn (the order rotating), so noise from elsewhere is shared.
+    // Run by run, every client in turn, so noise from elsewhere is shared; the order changes from
+    // round to round (bench/verdict.ts), so no client always follows the same other one.
+    const orders = roundOrders(lanes.length, runs.length);
     for (let index = 0; index < runs.length; index++) {
-      for (let k = 0; k < lanes.length; k++) {
-        const lane = (k + index) % lanes.length;
+      for (const lane of orders[index] as number[]) {
         const child = children[lane] as ChildHandle;
         child.resume();
         const figures = await child.run(index);
@@ -398,14 +411,38 @@ function ratio(a: number | undefined, b: number | undefined): string {
 }
 
 /**
- * SDK / raw run by run: run i of both clients was taken back to back (bench/run.ts rotates the
- * clients within each run), so each pair saw the same machine. Their range shows how far one
- * run's noise moves the ratio of medians that a target is judged on.
+ * SDK / raw run by run: run i of both clients was taken in the same round, so each pair saw
+ * nearly the same machine. Their range shows how far one run's noise moves a ratio.
  */
 function pairedRange(sdk: Row, raw: Row): string {
-  const pairs = sdk.runs.map((ms, i) => ms / (raw.runs[i] ?? Number.NaN)).filter(Number.isFinite);
+  const pairs = pairedRatios(sdk.runs, raw.runs);
   if (pairs.length === 0) return "";
   return ` (run by run ${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)}×, median ${median(pairs).toFixed(2)}×)`;
+}
+
+/**
+ * A ratio target judged on the median of the run-by-run ratios and its sign-test interval
+ * (bench/verdict.ts): PASS when the whole interval meets `limit`, FAIL when none of it does,
+ * UNSURE between. The ratio of medians is shown too, as the table has it.
+ */
+function judgedRatio(sdk: Row, raw: Row, limit: number): { verdict: Verdict; detail: string } {
+  const pairs = pairedRatios(sdk.runs, raw.runs);
+  const ofMedians = `${(sdk.median / raw.median).toFixed(2)}× raw (ratio of medians)`;
+  if (pairs.length === 0) return { verdict: "unsure", detail: `${ofMedians}; no paired runs` };
+  const interval: MedianInterval = medianInterval(pairs);
+  const verdict = judgeAtMost(interval, limit);
+  return {
+    verdict,
+    detail:
+      `run by run ${interval.median.toFixed(2)}× raw (median of ${interval.n}; ${Math.round(interval.coverage * 100)}% interval ` +
+      `${interval.low.toFixed(2)}–${interval.high.toFixed(2)}×, all ${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)}×), ${ofMedians}`,
+  };
+}
+
+/** A target's verdict: the ratio's, unless another condition of the same target fails outright. */
+function verdictOf(ratio: Verdict, alsoRequired: boolean): Target["pass"] {
+  if (!alsoRequired || ratio === "fail") return false;
+  return ratio === "pass" ? true : "unsure";
 }
 
 function find(rows: Row[], scenario: Scenario, rosterSize: number, transport: Transport, kind: ClientKind): Row | undefined {
@@ -447,7 +484,8 @@ function table(rows: Row[]): string {
 
 export interface Target {
   name: string;
-  pass: boolean | undefined;
+  /** undefined: reported, not judged; "unsure": the measurement's interval straddles the target. */
+  pass: boolean | "unsure" | undefined;
   detail: string;
 }
 
@@ -482,12 +520,12 @@ function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string 
     const sdk = find(rows, "roster", biggestRoster, transport, "sdk");
     const stanza = find(rows, "roster", biggestRoster, transport, "stanza");
     if (raw && sdk) {
-      const r = sdk.median / raw.median;
+      const judged = judgedRatio(sdk, raw, 1.3);
       const vsStanza = stanza ? sdk.median < stanza.median : undefined;
       out.push({
         name: `roster load ${biggestRoster / 1000}k (${transport}): ≤ 1.3× raw${stanza ? ", faster than StanzaJS" : ""}`,
-        pass: r <= 1.3 && vsStanza !== false,
-        detail: `${r.toFixed(2)}× raw${pairedRange(sdk, raw)}${stanza ? `, ${(sdk.median / stanza.median).toFixed(2)}× StanzaJS` : ""}`,
+        pass: verdictOf(judged.verdict, vsStanza !== false),
+        detail: `${judged.detail}${stanza ? `; ${(sdk.median / stanza.median).toFixed(2)}× StanzaJS` : ""}`,
       });
     }
     const flood = rows.filter((r) => r.case.scenario === "presence" && r.transport === transport);
@@ -495,12 +533,12 @@ function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string 
     const fRaw = find(rows, "presence", biggestFlood, transport, "raw");
     const fSdk = find(rows, "presence", biggestFlood, transport, "sdk");
     if (fRaw && fSdk) {
-      const r = fSdk.median / fRaw.median;
+      const judged = judgedRatio(fSdk, fRaw, 1.5);
       const coalesced = fSdk.batches !== undefined && fSdk.listenerCalls <= fSdk.batches;
       out.push({
         name: `presence flood ${fSdk.case.size} (${transport}): ≤ 1.5× raw, listeners ≤ 1 call per synchronous batch`,
-        pass: r <= 1.5 && coalesced,
-        detail: `${r.toFixed(2)}× raw${pairedRange(fSdk, fRaw)}; ${fSdk.listenerCalls} listener calls for ${fSdk.case.stanzas} stanzas in ${fSdk.batches} batches`,
+        pass: verdictOf(judged.verdict, coalesced),
+        detail: `${judged.detail}; ${fSdk.listenerCalls} listener calls for ${fSdk.case.stanzas} stanzas in ${fSdk.batches} batches`,
       });
     }
     for (const kind of ["sdk", "sdk-default"] as const) {
@@ -572,7 +610,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (line: string) => console.log(line);
   log(`xmpp-presence benchmark${QUICK ? " (BENCH_QUICK)" : ""}: ${machine()}`);
-  log(`warm-up ${WARMUP}, runs ${RUNS}, transports ${TRANSPORTS.join(", ")}\n`);
+  log(`warm-up ${WARMUP}, runs ${RUNS} (${JUDGED_RUNS} where a ratio target is judged), transports ${TRANSPORTS.join(", ")}`);
+  const noiseBefore = measureMachineNoise();
+  log(`machine noise before: ${fmtNoise(noiseBefore)}\n`);
   const server = await startReplayServer();
   const rows: Row[] = [];
   let chromium: string | undefined;
@@ -599,8 +639,11 @@ async function main(): Promise<void> {
     const { countRoundTrips } = await import("./round-trips.js");
     roundTrips = await countRoundTrips().catch((error: unknown) => `not measured: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const noiseAfter = measureMachineNoise();
+  log(`machine noise after: ${fmtNoise(noiseAfter)}`);
   const checks = targets(rows, sizes, roundTrips, chromium);
-  const targetLines = checks.map((t) => `| ${t.pass === undefined ? "INFO" : t.pass ? "PASS" : "FAIL"} | ${t.name} | ${t.detail} |`);
+  const label = (pass: Target["pass"]) => (pass === undefined ? "INFO" : pass === "unsure" ? "UNSURE" : pass ? "PASS" : "FAIL");
+  const targetLines = checks.map((t) => `| ${label(t.pass)} | ${t.name} | ${t.detail} |`);
   const output = [
     table(rows),
     "",
@@ -610,10 +653,14 @@ async function main(): Promise<void> {
     ...(sizes ? ["", sizes.table] : []),
   ].join("\n");
   log(`\n${output}\n\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  if (env["BENCH_NO_WRITE"] !== "1") writeResults(output);
+  if (env["BENCH_NO_WRITE"] !== "1") writeResults(output, [noiseBefore, noiseAfter]);
 }
 
-function writeResults(output: string): void {
+function fmtNoise(noise: MachineNoise): string {
+  return `${noise.ms.length} × the same work took ${fmtMs(noise.min)}–${fmtMs(noise.max)} (${noise.spread.toFixed(2)}× between fastest and slowest)`;
+}
+
+function writeResults(output: string, noise: [MachineNoise, MachineNoise]): void {
   const file = `${HERE}results.md`;
   const previous = existsSync(file) ? readFileSync(file, "utf8") : "";
   const history = previous.includes("\n## History") ? previous.slice(previous.indexOf("\n## History") + 1) : "";
@@ -623,14 +670,21 @@ function writeResults(output: string): void {
     `Generated by \`npm run bench\`${QUICK ? " with BENCH_QUICK=1" : ""} on ${new Date().toISOString().slice(0, 10)}.`,
     "",
     `- Machine: ${machine()}.`,
+    `- Machine noise (bench/machine-noise.ts: a fixed loop of arithmetic and small objects, in a fresh process,`,
+    `  with nothing else of the bench running): before the bench ${fmtNoise(noise[0])}; after it ${fmtNoise(noise[1])}.`,
+    "  Ratios move with this spread; the judged ratios are taken run by run for that reason (below).",
     `- Libraries: ${versions()}.`,
     "- Method: a loopback replay server (bench/replay-server.ts, in the parent process) logs each client in",
     "  (SASL PLAIN, bind; no stream management, no roster versioning) and writes pre-encoded stanzas as fast",
     "  as the client reads them (respecting backpressure). The same bytes feed every client; WebSocket frames",
     "  hold one stanza each (RFC 7395). Each (client, workload, size) runs in a child process of its own",
-    `  (\`node --expose-gc\`): ${WARMUP} warm-up run(s), then ${RUNS} measured; the clients take turns run by run`,
-    "  (order rotating), so load from elsewhere hits them alike; the table shows the median (min–max), and the",
-    "  PASS/FAIL lines the ratio of medians with the range of the run-by-run ratios. A client waiting for its",
+    `  (\`node --expose-gc\`): ${WARMUP} warm-up run(s), then ${RUNS} measured (${JUDGED_RUNS} for the two cases a ratio`,
+    "  target is judged on); the clients take turns run by run, in an order shuffled from round to round",
+    "  (seeded; no client always follows the same other one), so load from elsewhere hits them alike; the",
+    "  table shows the median (min–max). A ratio target is judged on the SDK / raw ratios of runs taken in the",
+    "  same round: their median and its sign-test interval (bench/verdict.ts: distribution-free; ~93% coverage",
+    "  with 11 runs). PASS: the whole interval meets the target; FAIL: none of it does; UNSURE: it straddles",
+    "  the target, and the run cannot tell. The other targets compare medians. A client waiting for its",
     "  turn is stopped (SIGSTOP), so its V8 background work cannot run while another client is timed.",
     `  After each run the child collects its garbage (untimed) and the next client starts ${SETTLE_MS} ms later.`,
     "- Timing: roster load from the roster get leaving the client to the roster being held (SDK: the roster",
