@@ -5,7 +5,8 @@
  * bench/results.md (keeping its "## History" section).
  *
  * Environment: BENCH_QUICK=1 (small sizes, fewer runs: well under a minute), BENCH_RUNS=n,
- * BENCH_JUDGED_RUNS=n (measured runs of the two cases a ratio target is judged on; default 11), BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,presence,pushes,lockstep,subs,
+ * BENCH_JUDGED_RUNS=n (measured runs of the two cases a ratio target is judged on; default 11),
+ * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,presence,pushes,lockstep,subs,
  * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1, BENCH_SKIP_BROWSER=1 (no Chromium roster-load lane),
  * BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
