@@ -25,7 +25,7 @@ import type { ChildResult, ChildSpec } from "./child.js";
 import type { ClientKind, Held, Scenario } from "./clients.js";
 import { measureMachineNoise, type MachineNoise } from "./machine-noise.js";
 import { startReplayServer, type ReplayServer } from "./replay-server.js";
-import { judgeAtMost, medianInterval, pairedRatios, roundOrders, type MedianInterval, type Verdict } from "./verdict.js";
+import { judgeAtMost, median, medianInterval, pairedRatios, roundOrders, type MedianInterval, type Verdict } from "./verdict.js";
 import { presenceFlood, rosterPushes, subscriptionRequests } from "./workloads.js";
 
 const env = process.env;
@@ -254,12 +254,6 @@ function mismatch(c: Case, kind: ClientKind, held: Held, run: number): string | 
   const expected = c.expect(run);
   const wrong = Object.entries(expected).filter(([key, value]) => held[key as keyof Held] !== value);
   return wrong.length === 0 ? undefined : wrong.map(([key, value]) => `${key} ${held[key as keyof Held]} ≠ ${value}`).join(", ");
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 async function measure(server: ReplayServer, c: Case, log: (line: string) => void): Promise<Row[]> {

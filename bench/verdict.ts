@@ -24,6 +24,16 @@ export interface MedianInterval {
   n: number;
 }
 
+function medianOfSorted(sorted: readonly number[]): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  return medianOfSorted([...values].sort((a, b) => a - b));
+}
+
 /** P(B ≤ k) for B binomial(n, 1/2). */
 function binomialHalfCdf(n: number, k: number): number {
   let term = 2 ** -n; // P(B = 0)
@@ -46,12 +56,10 @@ export function medianInterval(values: readonly number[], confidence = 0.9): Med
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   const n = sorted.length;
   if (n === 0) throw new RangeError("medianInterval: no finite values");
-  const mid = n >> 1;
-  const median = n % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   let k = 1;
   while (k + 1 <= (n + 1) / 2 && 1 - 2 * binomialHalfCdf(n, k) >= confidence) k++;
   const coverage = Math.min(1, 1 - 2 * binomialHalfCdf(n, k - 1));
-  return { median, low: sorted[k - 1] as number, high: sorted[n - k] as number, coverage, n };
+  return { median: medianOfSorted(sorted), low: sorted[k - 1] as number, high: sorted[n - k] as number, coverage, n };
 }
 
 /** Whether the interval lies wholly at or under `limit` (pass), wholly over it (fail), or across it. */
