@@ -80,7 +80,8 @@ function parseGroups(item: XmlElement, names: GroupNames): readonly string[] {
       if (groups[0] !== name) groups = [groups[0] as string, names.name(name)];
     } else if (groups.length < 16 ? !groups.includes(name) : !new Set(groups).has(name)) (groups as string[]).push(names.name(name));
   }
-  return groups ?? NO_GROUPS;
+  // Frozen like the shared lists: an entry's groups are as immutable as the entry (rosterEntry).
+  return groups === undefined ? NO_GROUPS : groups.length > 1 ? Object.freeze(groups) : groups;
 }
 
 // `element.is(name)` without its prefix split for the usual unprefixed name (one call per item

@@ -200,6 +200,9 @@ export function rosterEntry(
   pendingIn: boolean,
 ): RosterEntry {
   const state = stateOf({ subscription, pendingOut, pendingIn });
+  // The codec's group lists are frozen already; any other is frozen here, so an entry can never
+  // change, not even through its groups (snapshots are immutable, and sealed-items relies on it).
+  if (!Object.isFrozen(groups)) Object.freeze(groups);
   return Object.freeze(
     name === undefined
       ? { jid, groups, subscription, pendingOut, approved, pendingIn, state }

@@ -7,6 +7,7 @@
 import type { CachedRoster, PreApprovalIntent, RosterMutation } from "../storage/types.js";
 import { Listeners } from "../observable.js";
 import { SnapshotMapWriter } from "../snapshot-map.js";
+import { sealItems } from "../storage/sealed-items.js";
 import { isRosterEntry, rosterEntry, type RosterEntry, type RosterItem } from "./model.js";
 
 /** An unanswered request from a contact to see our presence (RFC 6121 §3.1.3). */
@@ -294,7 +295,8 @@ export class RosterStoreImpl implements RosterStore {
     if (this.#itemsApart.size > 0) for (let i = 0; i < items.length; i++) items[i] = this.item((items[i] as RosterItem).jid) as RosterItem;
     return {
       version: this.#version,
-      items,
+      // Every item here is frozen (entries, and the items apart): the list can be sealed.
+      items: sealItems(items),
       requests: [...this.#requests.values()],
       preApprovals: [...this.#preApprovals.values()],
     };
@@ -411,7 +413,7 @@ export class RosterStoreImpl implements RosterStore {
     }
     const pendingIn = this.#requests.has(jid);
     const approved = item.approved || this.#preApprovals.has(jid);
-    if (approved !== item.approved) this.#itemsApart.set(jid, itemOf(item));
+    if (approved !== item.approved) this.#itemsApart.set(jid, Object.freeze(itemOf(item)));
     else if (this.#itemsApart.size > 0) this.#itemsApart.delete(jid);
     this.#entriesOut.beforeWrite();
     this.#entries.set(jid, entryOf(item, pendingIn, approved));

@@ -1,6 +1,8 @@
 /**
  * The default roster cache: in process memory, gone on exit. Every load returns a fresh copy, and
- * saves copy what they keep, so callers can never change stored data by reference.
+ * saves copy what they keep, so callers can never change stored data by reference. The one
+ * exception is a whole roster the client's own store writes: its items are sealed (frozen, and
+ * built by the store; see sealed-items), so they are kept as they are, not validated and copied.
  *
  * Each account's cache is kept as maps keyed by JID, so a roster push, a request or a
  * pre-approval costs O(1) to save, whatever the roster's size (an array, as `CachedRoster`
@@ -10,6 +12,7 @@
 import type { RosterItem } from "../roster/model.js";
 import type { SubscriptionRequest } from "../roster/store.js";
 import type { CachedRoster, PreApprovalIntent, RosterMutation, RosterStorage } from "./types.js";
+import { isSealedItems } from "./sealed-items.js";
 import { checkAccount, checkMutation, parseCachedRoster } from "./validate.js";
 
 /** One account's cache, keyed. Map order is the arrays' order: in place on update, appended when new. */
@@ -21,10 +24,13 @@ interface KeyedCache {
 }
 
 function keyed(roster: CachedRoster): KeyedCache {
+  // A loop, not new Map(items.map(…)): no [jid, item] pair per item of a large roster.
+  const items = new Map<string, RosterItem>();
+  for (const item of roster.items) items.set(item.jid, item);
   return {
     // Same rule as applyMutation: an empty roster is stored unversioned (Prosody's shared ver="1").
     version: roster.items.length === 0 ? undefined : roster.version,
-    items: new Map(roster.items.map((item) => [item.jid, item])),
+    items,
     requests: new Map(roster.requests.map((request) => [request.from, request])),
     preApprovals: new Map(roster.preApprovals.map((intent) => [intent.jid, intent])),
   };
@@ -59,6 +65,20 @@ function apply(cache: KeyedCache | undefined, m: RosterMutation): KeyedCache {
 }
 
 /**
+ * `mutation` checked as `checkMutation` does, except that the items of a whole roster the
+ * client's store sealed are taken as they are: the store made them frozen, they cannot change.
+ * Everything else in that roster (version, requests, pre-approvals) is still checked and copied.
+ */
+function checkSaved(mutation: RosterMutation): RosterMutation {
+  if (typeof mutation !== "object" || mutation === null || mutation.kind !== "replace") return checkMutation(mutation);
+  const roster: unknown = mutation.roster;
+  const items: unknown = typeof roster === "object" && roster !== null ? (roster as { items?: unknown }).items : undefined;
+  if (!isSealedItems(items)) return checkMutation(mutation);
+  const rest = checkMutation({ kind: "replace", roster: { ...(roster as CachedRoster), items: [] } });
+  return rest.kind === "replace" ? { kind: "replace", roster: { ...rest.roster, items } } : rest;
+}
+
+/**
  * A {@link RosterStorage} in memory. `seed` pre-fills caches by account (handy in tests, e.g. to
  * start from a roster cached at version "7"); each seeded cache is validated like stored data, so
  * a malformed one loads as `undefined`.
@@ -78,9 +98,11 @@ export function memoryStorage(seed: Readonly<Record<string, CachedRoster>> = {})
   return {
     load: async (account) => {
       const cached = caches.get(checkAccount(account));
+      // Rebuilt, not cloned: fresh objects of the known fields only (a sealed roster's items are
+      // the store's entries, with their `pendingIn` and `state`), as every other adapter returns.
       return (
         cached &&
-        structuredClone({
+        parseCachedRoster({
           version: cached.version,
           items: [...cached.items.values()],
           requests: [...cached.requests.values()],
@@ -90,8 +112,9 @@ export function memoryStorage(seed: Readonly<Record<string, CachedRoster>> = {})
     },
     save: async (account, mutation) => {
       const key = checkAccount(account);
-      // checkMutation rebuilds what it returns, so nothing kept here aliases the caller's objects.
-      caches.set(key, apply(caches.get(key), checkMutation(mutation)));
+      // checkMutation rebuilds what it returns, so nothing kept here aliases the caller's objects
+      // (but the sealed items of the client's own roster, which nobody can change: checkSaved).
+      caches.set(key, apply(caches.get(key), checkSaved(mutation)));
     },
     clear: async (account) => {
       caches.delete(checkAccount(account));

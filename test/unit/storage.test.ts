@@ -8,7 +8,8 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { isPresenceError } from "../../src/errors.js";
 import type { RosterItem } from "../../src/roster/model.js";
-import type { SubscriptionRequest } from "../../src/roster/store.js";
+import { bareKeyOf } from "../../src/jid.js";
+import { RosterStoreImpl, type SubscriptionRequest } from "../../src/roster/store.js";
 import { fileStorage } from "../../src/storage/file.js";
 import {
   applyMutation,
@@ -382,6 +383,54 @@ describe.each(backends)("$name (RosterStorage contract)", ({ create }) => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+// ---- memoryStorage and the roster store's sealed rosters --------------------------------------
+
+/** The `replace` mutations a real roster store hands its cache (their items are sealed). */
+function storeReplaces(items: RosterItem[], version: string): RosterMutation[] {
+  const mutations: RosterMutation[] = [];
+  const store = new RosterStoreImpl(bareKeyOf, () => undefined, (m) => void mutations.push(m));
+  store.replaceItems(items, version);
+  return mutations.filter((m) => m.kind === "replace");
+}
+
+describe("memoryStorage and whole rosters from the client's own store", () => {
+  it("keeps the store's sealed items without a copy, and still loads fresh plain items", async () => {
+    const [replace] = storeReplaces([bob, carol, dave], "3");
+    if (replace?.kind !== "replace") throw new Error("no replace mutation");
+    expect(replace.roster.items[0]).toHaveProperty("state"); // the store's entries stand for their items
+    const storage = memoryStorage();
+    await storage.save(ALICE, replace);
+    const loaded = await storage.load(ALICE);
+    expect(loaded).toStrictEqual(roster("3", [bob, carol, dave])); // known fields only
+    expect(loaded?.items.some((item) => replace.roster.items.includes(item))).toBe(false);
+    (loaded?.items[0]?.groups as string[]).push("Changed"); // a loaded copy is the caller's own
+    expect((await storage.load(ALICE))?.items[0]?.groups).toEqual(bob.groups);
+    // Pushes apply on top, as to any other cache.
+    await storage.save(ALICE, push({ ...bob, subscription: "both" }, "4"));
+    expect(await storage.load(ALICE)).toStrictEqual(roster("4", [{ ...bob, subscription: "both" }, carol, dave]));
+  });
+
+  it("still checks a whole roster whose items only look like the store's (frozen, not sealed)", async () => {
+    const [replace] = storeReplaces([bob, carol], "3");
+    if (replace?.kind !== "replace") throw new Error("no replace mutation");
+    const storage = memoryStorage();
+    await storage.save(ALICE, { kind: "replace", roster: roster("1", [dave]) });
+    const bogus = Object.freeze({ ...carol, subscription: "bogus" }) as unknown as RosterItem;
+    const lookalikes: unknown[] = [
+      Object.freeze([...replace.roster.items, bogus]), // a copy of a sealed list is not sealed
+      Object.freeze([replace.roster.items[0], replace.roster.items[0]]), // a duplicate JID
+    ];
+    for (const items of lookalikes) {
+      const mutation = { kind: "replace", roster: { ...replace.roster, items } } as RosterMutation;
+      await expect(storage.save(ALICE, mutation)).rejects.toSatisfy(isPresenceError);
+    }
+    // Sealed items do not vouch for the rest of the roster: a malformed request is refused.
+    const badRequest = { kind: "replace", roster: { ...replace.roster, requests: [{ from: "x@localhost" }] } } as unknown as RosterMutation;
+    await expect(storage.save(ALICE, badRequest)).rejects.toSatisfy(isPresenceError);
+    expect(await storage.load(ALICE)).toStrictEqual(roster("1", [dave])); // nothing was written
   });
 });
 

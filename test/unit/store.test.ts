@@ -168,3 +168,36 @@ describe("RosterStore snapshots iterated lazily", () => {
     expect(new Set(seen)).toEqual(new Set(Array.from({ length: 100 }, (_, i) => `c${i}@localhost`)));
   });
 });
+
+describe("RosterStore entries are immutable all the way down", () => {
+  it("freezes every entry's group list, from a result, a push and a cache load alike", () => {
+    const s = store();
+    const two = () => ({ ...bob, groups: ["Friends", "Work"] });
+    s.loadCache({ version: "1", items: [{ ...two(), jid: "cached@localhost" }], requests: [], preApprovals: [] });
+    s.replaceItems([{ ...two(), jid: "result@localhost" }, { ...bob, jid: "one@localhost" }], "2");
+    s.applyPush("pushed@localhost", { ...two(), jid: "pushed@localhost" }, "3");
+    s.addRequest({ from: "pushed@localhost", receivedAt: 1 }); // rebuilds that entry
+    s.setPreApproval("result@localhost", { jid: "result@localhost", createdAt: 1 }); // an item kept apart
+    const entries = [...s.getSnapshot().entries.values()];
+    expect(entries.map((e) => e.jid).sort()).toEqual(["one@localhost", "pushed@localhost", "result@localhost"]);
+    for (const entry of entries) {
+      expect(Object.isFrozen(entry)).toBe(true);
+      expect(Object.isFrozen(entry.groups)).toBe(true);
+      expect(() => (entry.groups as string[]).push("Hacked")).toThrow(TypeError);
+    }
+    expect(Object.isFrozen(s.item("result@localhost"))).toBe(true); // the server's item, apart from its entry
+    expect(s.get("result@localhost")?.groups).toEqual(["Friends", "Work"]);
+  });
+
+  it("hands the cache a whole roster as a frozen list of its frozen items", () => {
+    const mutations: RosterMutation[] = [];
+    const s = new RosterStoreImpl(bareKeyOf, () => undefined, (m) => void mutations.push(m));
+    s.setPreApproval(bob.jid, { jid: bob.jid, createdAt: 1 });
+    s.replaceItems([bob, { ...bob, jid: "carol@localhost", groups: ["A", "B"] }], "1");
+    const replace = mutations.find((m) => m.kind === "replace");
+    if (replace?.kind !== "replace") throw new Error("no replace mutation");
+    expect(Object.isFrozen(replace.roster.items)).toBe(true);
+    expect(replace.roster.items.every((item) => Object.isFrozen(item) && Object.isFrozen(item.groups))).toBe(true);
+    expect(replace.roster.items.find((i) => i.jid === bob.jid)?.approved).toBe(false); // the server's item, not the entry
+  });
+});
