@@ -8,7 +8,7 @@
  * One page per client, each run a fresh client in it; the two pages take turns run by run (the
  * order rotating), and the page's garbage is collected (untimed) before each run.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,13 @@ export const CHROMIUM = "/usr/bin/chromium";
 const ENTRY = fileURLToPath(new URL("./browser-page.ts", import.meta.url));
 
 export type BrowserKind = "raw" | "sdk";
+
+/**
+ * BENCH_PROFILE=DIR: each measured run in Chromium also writes a V8 CPU profile there (taken
+ * over the DevTools protocol, as `node --cpu-prof` does for the Node lanes; the same format, so
+ * bench/profile-summary.ts reads both). Frames name the page's one bundled script.
+ */
+const PROFILE_DIR = process.env["BENCH_PROFILE"];
 
 /** One client's timings at one roster size (ms, measured runs only, in run order). */
 export interface BrowserTimes {
@@ -115,6 +122,7 @@ async function takeTurns<R>(
   pages: Map<BrowserKind, Page>,
   warmup: number,
   runs: number,
+  profileName: string,
   one: (tab: Page, kind: BrowserKind, run: number) => Promise<R>,
 ): Promise<Map<BrowserKind, R[]>> {
   const out = new Map<BrowserKind, R[]>(KINDS.map((kind) => [kind, []]));
@@ -122,7 +130,20 @@ async function takeTurns<R>(
     for (const kind of run % 2 === 0 ? KINDS : [...KINDS].reverse()) {
       const tab = pages.get(kind) as Page;
       await tab.evaluate(() => (globalThis as unknown as { gc?: () => void }).gc?.());
+      const profiled = PROFILE_DIR !== undefined && run >= warmup;
+      const cdp = profiled ? await tab.context().newCDPSession(tab) : undefined;
+      if (cdp) {
+        await cdp.send("Profiler.enable");
+        await cdp.send("Profiler.start");
+      }
       const result = await one(tab, kind, run);
+      if (cdp) {
+        const { profile } = await cdp.send("Profiler.stop");
+        await cdp.detach();
+        const dir = `${PROFILE_DIR}/chromium-${profileName}-${kind}`;
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(`${dir}/run-${run - warmup + 1}.cpuprofile`, JSON.stringify(profile));
+      }
       if (run >= warmup) out.get(kind)?.push(result);
     }
   }
@@ -143,7 +164,7 @@ export function browserRosterLoad(
   return withPages(log, async (pages) => {
     const out: BrowserTimes[] = [];
     for (const size of sizes) {
-      const times = await takeTurns(pages, warmup, runs, (tab, kind) => {
+      const times = await takeTurns(pages, warmup, runs, `roster-${size}`, (tab, kind) => {
         const login = { service: wsService, username: `roster-${size}-chromium-${kind}-${serial++}`, password: "bench" };
         return tab.evaluate(
           ({ kind, login }) => (globalThis as unknown as { benchRoster: Record<string, (l: typeof login) => Promise<number>> }).benchRoster[kind]!(login),
@@ -175,7 +196,7 @@ export function browserPresenceFlood(
 ): Promise<BrowserFlood[]> {
   server.warmRoster(contacts);
   return withPages(log, async (pages) => {
-    const results = await takeTurns(pages, warmup, runs, async (tab, kind, run) => {
+    const results = await takeTurns(pages, warmup, runs, `presence-${contacts}`, async (tab, kind, run) => {
       const key = `chromium-presence-${contacts}-${kind}-${run}`;
       const stanzas = workload(run);
       server.prepare(key, { stanzas });

@@ -11,8 +11,8 @@
  * BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
- * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there; summarise with bench/profile-summary.ts;
- * idle children are then not stopped), BENCH_STOP_IDLE=0 (never SIGSTOP a child waiting for its turn),
+ * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there, and each measured Chromium run one of its
+ * page; summarise with bench/profile-summary.ts; idle children are then not stopped), BENCH_STOP_IDLE=0 (never SIGSTOP a child waiting for its turn),
  * BENCH_HEAPSNAPSHOT=DIR (each child writes a heap snapshot after its first run, where the heap figure is taken),
  * BENCH_NODE_FLAGS="--trace-gc …" (extra flags for every child), BENCH_SETTLE_MS=n (quiet time between
  * two clients' runs, default 150: each child also collects its garbage, untimed, after a run).
