@@ -200,9 +200,10 @@ export function rosterEntry(
   pendingIn: boolean,
 ): RosterEntry {
   const state = stateOf({ subscription, pendingOut, pendingIn });
-  // The codec's group lists are frozen already; any other is frozen here, so an entry can never
-  // change, not even through its groups (snapshots are immutable, and sealed-items relies on it).
-  if (!Object.isFrozen(groups)) Object.freeze(groups);
+  // The codec's group lists are frozen already. Any other (from a cache an app's storage loaded)
+  // is copied and frozen: an entry can never change, not even through its groups (snapshots are
+  // immutable, and sealed-items relies on it), and the caller's array is left as it was.
+  if (!Object.isFrozen(groups)) groups = Object.freeze([...groups]);
   return Object.freeze(
     name === undefined
       ? { jid, groups, subscription, pendingOut, approved, pendingIn, state }

@@ -413,10 +413,12 @@ export class RosterStoreImpl implements RosterStore {
     }
     const pendingIn = this.#requests.has(jid);
     const approved = item.approved || this.#preApprovals.has(jid);
-    if (approved !== item.approved) this.#itemsApart.set(jid, Object.freeze(itemOf(item)));
+    const entry = entryOf(item, pendingIn, approved);
+    // Kept frozen, with the entry's frozen group list (rosterEntry), like the entries themselves.
+    if (approved !== item.approved) this.#itemsApart.set(jid, Object.freeze({ ...itemOf(item), groups: entry.groups }));
     else if (this.#itemsApart.size > 0) this.#itemsApart.delete(jid);
     this.#entriesOut.beforeWrite();
-    this.#entries.set(jid, entryOf(item, pendingIn, approved));
+    this.#entries.set(jid, entry);
     this.#entriesOut.mark(jid);
     this.#touch();
   }

@@ -173,7 +173,10 @@ describe("RosterStore entries are immutable all the way down", () => {
   it("freezes every entry's group list, from a result, a push and a cache load alike", () => {
     const s = store();
     const two = () => ({ ...bob, groups: ["Friends", "Work"] });
-    s.loadCache({ version: "1", items: [{ ...two(), jid: "cached@localhost" }], requests: [], preApprovals: [] });
+    const cached = { ...two(), jid: "cached@localhost" };
+    s.loadCache({ version: "1", items: [cached], requests: [], preApprovals: [] });
+    expect(Object.isFrozen(cached.groups)).toBe(false); // copied, not frozen under the storage's feet
+    expect(Object.isFrozen(s.get(cached.jid)?.groups)).toBe(true);
     s.replaceItems([{ ...two(), jid: "result@localhost" }, { ...bob, jid: "one@localhost" }], "2");
     s.applyPush("pushed@localhost", { ...two(), jid: "pushed@localhost" }, "3");
     s.addRequest({ from: "pushed@localhost", receivedAt: 1 }); // rebuilds that entry
