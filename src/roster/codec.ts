@@ -6,7 +6,7 @@
 import { bareKey } from "../bare-key.js";
 import { detach } from "../detach.js";
 import { xml, type XmlElement } from "../xmpp.js";
-import { rosterEntry, type RosterEntry, type RosterItem, type Subscription } from "./model.js";
+import { NO_GROUPS, rosterEntry, type RosterEntry, type RosterItem, type Subscription } from "./model.js";
 
 /** The roster namespace (RFC 6121 §2.1). */
 export const NS_ROSTER = "jabber:iq:roster";
@@ -35,8 +35,6 @@ function subscriptionOf(value: string | undefined): Subscription | undefined {
 /** A parsed roster push: an item to store, or a removal (RFC 6121 §2.5). */
 export type RosterChange = { kind: "set"; item: RosterItem } | { kind: "remove"; jid: string };
 
-/** Shared by every item without groups (most of a large roster): one frozen array, not one each. */
-const NO_GROUPS: readonly string[] = Object.freeze([]);
 
 /**
  * Group names of one roster result or push, each kept once. A large roster names the same few

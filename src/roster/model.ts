@@ -186,6 +186,9 @@ export function transition(state: SubscriptionState, event: SubscriptionEvent): 
   return { state: stateOf(facts), routed };
 }
 
+/** Shared by every entry without groups (most of a large roster): one frozen array, not one each. */
+export const NO_GROUPS: readonly string[] = Object.freeze([]);
+
 /**
  * A frozen roster entry from its facts, built field by field (no spreads): one allocation, on
  * the path that runs once per item of a roster result.
@@ -203,7 +206,7 @@ export function rosterEntry(
   // The codec's group lists are frozen already. Any other (from a cache an app's storage loaded)
   // is copied and frozen: an entry can never change, not even through its groups (snapshots are
   // immutable, and sealed-items relies on it), and the caller's array is left as it was.
-  if (!Object.isFrozen(groups)) groups = Object.freeze([...groups]);
+  if (!Object.isFrozen(groups)) groups = groups.length === 0 ? NO_GROUPS : Object.freeze([...groups]);
   return Object.freeze(
     name === undefined
       ? { jid, groups, subscription, pendingOut, approved, pendingIn, state }
