@@ -104,6 +104,12 @@ function worker(spec: ChildSpec): void {
       // The timed window ended as connect() returned: it is the last `ms` before now.
       const end = performance.now();
       figures = { ms, gcPauseMs: await gcPauseWithin(end - ms, end), listenerCalls: 0, held: (client as BenchClient).held() };
+    } else if (spec.scenario === "reload") {
+      if (client === undefined) await connect(); // the first roster, untimed
+      heap();
+      const ms = await (client as BenchClient).reload();
+      const end = performance.now();
+      figures = { ms, gcPauseMs: await gcPauseWithin(end - ms, end), listenerCalls: 0, held: (client as BenchClient).held() };
     } else {
       if (client === undefined) await connect();
       heap(); // collect the login's garbage outside the timed window

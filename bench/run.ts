@@ -6,7 +6,7 @@
  *
  * Environment: BENCH_QUICK=1 (small sizes, fewer runs: well under a minute), BENCH_RUNS=n,
  * BENCH_JUDGED_RUNS=n (measured runs of the two cases a ratio target is judged on; default 11),
- * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,presence,pushes,lockstep,subs,
+ * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,reload,presence,pushes,lockstep,subs,
  * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1, BENCH_SKIP_BROWSER=1 (no Chromium roster-load lane),
  * BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
@@ -89,6 +89,18 @@ function cases(): Case[] {
       expect: () => ({ rosterItems: n + 1 }),
       defaultStorage: true,
       judged: n === rosterSizes[rosterSizes.length - 1],
+    });
+  }
+  // The whole roster again while it is held (a reconnection without roster versioning).
+  for (const n of QUICK ? [10_000] : [10_000, 100_000]) {
+    list.push({
+      scenario: "reload",
+      label: "roster reload",
+      size: `${n / 1000}k items`,
+      rosterSize: n,
+      stanzas: 1,
+      reuseSession: true,
+      expect: () => ({ rosterItems: n + 1 }),
     });
   }
   const floods = QUICK ? [[10_000, 1_000]] : [[10_000, 1_000], [100_000, 10_000]];
