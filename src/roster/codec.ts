@@ -89,11 +89,11 @@ function isNamed(element: XmlElement, name: string): boolean {
 }
 
 /**
- * `fromResult`: the item comes from a roster result and is built as an entry (see
- * parseRosterQuery). `views`: its JID and name stay views into the parsed result instead of
+ * `asEntry`: built as a frozen entry (a result that becomes the whole roster, see
+ * parseRosterQuery). `views`: its JID and name stay views into the parsed stanza instead of
  * copies (see detach and parseRosterQuery).
  */
-function parseItem(item: XmlElement, subscription: Subscription, names: GroupNames, fromResult: boolean, views: boolean): RosterItem | undefined {
+function parseItem(item: XmlElement, subscription: Subscription, names: GroupNames, asEntry: boolean, views: boolean): RosterItem | undefined {
   const { attrs } = item;
   const key = bareKey(attrs["jid"]); // §2.1.2.3: jid is REQUIRED
   if (key === undefined) return undefined;
@@ -104,7 +104,7 @@ function parseItem(item: XmlElement, subscription: Subscription, names: GroupNam
   const pendingOut = attrs["ask"] === "subscribe";
   const approved = approvedAttr === "true" || approvedAttr === "1"; // xs:boolean
   // §2.1.2.4: an empty name is no name.
-  if (fromResult) return rosterEntry(jid, name || undefined, groups, subscription, pendingOut, approved, false);
+  if (asEntry) return rosterEntry(jid, name || undefined, groups, subscription, pendingOut, approved, false);
   return name ? { jid, name, groups, subscription, pendingOut, approved } : { jid, groups, subscription, pendingOut, approved };
 }
 
@@ -131,26 +131,28 @@ export function parsePushItem(item: XmlElement): RosterChange | undefined {
  * the result repeats is returned as often as it comes; the store keeps the last one (at the
  * first one's place), so no map of the result is built here.
  *
- * Each item is also a frozen {@link RosterEntry} with no request pending in: the store keeps it
- * as it is when it knows nothing more of that JID (one object per item of a large roster).
+ * Each JID and name is a view into the parsed result, not a copy. detach explains why a kept
+ * view is usually wrong (one string must not hold a socket chunk), so the store copies what it
+ * keeps of a result, except when the result becomes the whole roster (it held no item): there
+ * every item is kept, so the views are most of their chunks. Measured at 100k items: 310 B/entry
+ * with views against 380 with copies over WebSocket (308 against 276 over TCP), no 200 000
+ * copies (the SDK's share of a 100k roster load fell ~7% over WebSocket), and at most the
+ * result's own size held later. A result into a roster already held (a re-sync, a new session)
+ * writes only the items that changed, and copies those (RosterStoreImpl.replaceItems): an
+ * unchanged item is dropped with the result, so copying it would be work for nothing.
  *
- * `whole: true` (the result becomes the whole roster: the store held no item) keeps each JID and
- * name as a view into the parsed result instead of a copy. The store keeps these strings for
- * good, and detach explains why a kept view is usually wrong: one string must not hold a socket
- * chunk. Here every item is kept, so the views are most of their chunks: measured at 100k items,
- * 310 B/entry with views against 380 with copies over WebSocket (308 against 276 over TCP), no
- * 200 000 copies (the SDK's share of a 100k roster load fell ~7% over WebSocket), and at most the
- * result's own size held later. Any other result (a re-sync, a new session over a roster already
- * held) writes only the items that changed, which would each hold a whole result: copies there.
+ * `whole: true` (the result becomes the whole roster) returns each item as a frozen
+ * {@link RosterEntry} with no request pending in: the store keeps it as it is when it knows
+ * nothing more of that JID (one object per item of a large roster). Otherwise plain items.
  */
-export function parseRosterQuery(query: XmlElement, whole = false): RosterEntry[] {
-  const items: RosterEntry[] = [];
+export function parseRosterQuery(query: XmlElement, whole = false): RosterItem[] {
+  const items: RosterItem[] = [];
   const names = new GroupNames();
   for (const item of query.children) {
     if (typeof item === "string" || !isNamed(item, "item")) continue;
     const subscription = subscriptionOf(item.attrs["subscription"]);
     if (subscription === undefined) continue;
-    const parsed = parseItem(item, subscription, names, true, whole) as RosterEntry | undefined;
+    const parsed = parseItem(item, subscription, names, whole, true);
     if (parsed) items.push(parsed);
   }
   return items;

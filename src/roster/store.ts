@@ -6,6 +6,7 @@
  */
 import type { CachedRoster, PreApprovalIntent, RosterMutation } from "../storage/types.js";
 import { Listeners } from "../observable.js";
+import { detach } from "../detach.js";
 import { SnapshotMapWriter } from "../snapshot-map.js";
 import { sealItems } from "../storage/sealed-items.js";
 import { isRosterEntry, rosterEntry, type RosterEntry, type RosterItem } from "./model.js";
@@ -189,16 +190,38 @@ export class RosterStoreImpl implements RosterStore {
         this.onMutation({ kind: "replace", roster: this.#cached() });
         return changes;
       }
-      const next = new Map<string, RosterItem>();
-      for (const item of items) next.set(item.jid, item);
-      for (const jid of [...this.#entries.keys()]) {
-        if (next.has(jid)) continue;
-        const change = this.#setItem(jid, undefined);
-        if (change) changes.push(change);
-      }
-      for (const [jid, item] of next) {
-        const change = this.#setItem(jid, item);
-        if (change) changes.push(change);
+      const named = new Set<string>();
+      for (const item of items) named.add(item.jid);
+      if (named.size === items.length) {
+        // Each JID once (as a server sends a roster): write in the result's order, then drop what
+        // it does not name. Nothing to drop when it names as many JIDs as the store now holds
+        // (all of them): no scan of the roster for the usual re-fetch of an unchanged one.
+        const written: ItemChange[] = [];
+        for (const item of items) {
+          const change = this.#setItem(item.jid, item, true);
+          if (change) written.push(change);
+        }
+        if (this.#entries.size !== named.size) {
+          for (const jid of [...this.#entries.keys()]) {
+            if (named.has(jid)) continue;
+            const change = this.#setItem(jid, undefined);
+            if (change) changes.push(change);
+          }
+        }
+        for (const change of written) changes.push(change); // removals first, as below
+      } else {
+        // A JID the result repeats: the last item wins (a map of the result).
+        const next = new Map<string, RosterItem>();
+        for (const item of items) next.set(item.jid, item);
+        for (const jid of [...this.#entries.keys()]) {
+          if (next.has(jid)) continue;
+          const change = this.#setItem(jid, undefined);
+          if (change) changes.push(change);
+        }
+        for (const [jid, item] of next) {
+          const change = this.#setItem(jid, item, true);
+          if (change) changes.push(change);
+        }
       }
       this.#setVersion(version);
       this.#setSource("server");
@@ -385,9 +408,19 @@ export class RosterStoreImpl implements RosterStore {
     this.#touch();
   }
 
-  #setItem(jid: string, item: RosterItem | undefined): ItemChange | undefined {
+  /**
+   * Writes the item of `jid`; returns the change, or `undefined` when it is the same. `copy`: the
+   * item's JID and name may be views into a parsed roster result (parseRosterQuery), so what is
+   * kept is copied first (see detach), and only for an item that changed: an unchanged one is
+   * dropped with its result.
+   */
+  #setItem(jid: string, item: RosterItem | undefined, copy = false): ItemChange | undefined {
     const stored = this.item(jid);
     if (sameItem(stored, item)) return undefined; // redundant pushes are normal (Prosody, ejabberd)
+    if (copy && item !== undefined) {
+      item = keptItem(item);
+      jid = item.jid;
+    }
     // A pending-in request lives on after the item goes: a requester need not be in the roster.
     this.#writeEntry(jid, item);
     // Events carry items as the server sent them, not the entry that stood for one.
@@ -433,6 +466,14 @@ export class RosterStoreImpl implements RosterStore {
 /** The entry for `item` with what the store knows beyond it. */
 function entryOf(item: RosterItem, pendingIn: boolean, approved: boolean): RosterEntry {
   return rosterEntry(item.jid, item.name, item.groups, item.subscription, item.pendingOut, approved, pendingIn);
+}
+
+/** `item` with its JID and name copied out of the string they may be cut from (see detach). */
+function keptItem(item: RosterItem): RosterItem {
+  const { jid, name, groups, subscription, pendingOut, approved } = item;
+  return name === undefined
+    ? { jid: detach(jid), groups, subscription, pendingOut, approved }
+    : { jid: detach(jid), name: detach(name), groups, subscription, pendingOut, approved };
 }
 
 /** `item` as an item only: a roster result's items are entries too (parseRosterQuery). */

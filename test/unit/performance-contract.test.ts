@@ -111,6 +111,7 @@ describe("roster result: one object per item", () => {
     const { parseRosterQuery } = await import("../../src/roster/codec.js");
     const items = parseRosterQuery(
       parse(`<query xmlns="jabber:iq:roster"><item jid="a@x" subscription="both" name="A"/><item jid="b@x" ask="subscribe"/></query>`),
+      true, // a first roster becomes the whole roster (client.ts #fetchRoster)
     );
     const store = new RosterStoreImpl(bareKeyOf, () => undefined);
     const changes = store.replaceItems(items, undefined);

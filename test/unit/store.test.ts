@@ -112,6 +112,47 @@ describe("RosterStore", () => {
   });
 });
 
+describe("RosterStore: a whole roster result into a roster already held", () => {
+  const carol: RosterItem = { ...bob, jid: "carol@localhost", groups: [] };
+  const dave: RosterItem = { ...bob, jid: "dave@localhost", subscription: "both" };
+
+  it("keeps unchanged entries as they were, and reports removals first, then writes in the result's order", () => {
+    const s = store();
+    s.replaceItems([bob, carol, dave], "1");
+    const before = s.getSnapshot();
+    const erin: RosterItem = { ...bob, jid: "erin@localhost" };
+    const changes = s.replaceItems([{ ...dave, name: "Dave" }, erin, { ...bob }], "2"); // carol gone
+    expect(changes.map((c) => [c.jid, c.before?.name, c.after?.name ?? (c.after ? "-" : "removed")])).toEqual([
+      ["carol@localhost", undefined, "removed"],
+      ["dave@localhost", undefined, "Dave"],
+      ["erin@localhost", undefined, "-"],
+    ]);
+    const after = s.getSnapshot();
+    expect(after.entries.get(bob.jid)).toBe(before.entries.get(bob.jid)); // the same item: untouched
+    expect([...after.entries.keys()]).toEqual(["bob@localhost", "dave@localhost", "erin@localhost"]);
+    expect(after.version).toBe("2");
+    // An unchanged roster again: nothing to report, the snapshot's entries as they were.
+    expect(s.replaceItems([{ ...bob }, { ...dave, name: "Dave" }, { ...erin }], "2")).toEqual([]);
+    expect(s.getSnapshot().entries).toBe(after.entries);
+  });
+
+  it("a result that names every held JID and more drops nothing; one that repeats a JID keeps its last item", () => {
+    const s = store();
+    s.replaceItems([bob, carol], "1");
+    const grown = s.replaceItems([bob, carol, dave], "2");
+    expect(grown.map((c) => [c.jid, c.before, c.after?.jid])).toEqual([["dave@localhost", undefined, "dave@localhost"]]);
+    const repeated = s.replaceItems([{ ...bob, name: "first" }, carol, { ...bob, name: "last" }], "3"); // dave gone
+    expect(repeated.map((c) => [c.jid, c.after?.name ?? null])).toEqual([
+      ["dave@localhost", null],
+      ["bob@localhost", "last"],
+    ]);
+    expect([...s.getSnapshot().entries.values()].map((e) => [e.jid, e.name])).toEqual([
+      ["bob@localhost", "last"],
+      ["carol@localhost", undefined],
+    ]);
+  });
+});
+
 describe("RosterStore internals behind the snapshots", () => {
   it("a pre-approval intent changes the entry's approved, never the server item or what is cached", () => {
     const mutations: RosterMutation[] = [];
