@@ -190,39 +190,25 @@ export class RosterStoreImpl implements RosterStore {
         this.onMutation({ kind: "replace", roster: this.#cached() });
         return changes;
       }
+      // Written in the result's order, then what it does not name is dropped (reported first).
+      // Nothing to drop when it names as many JIDs as the store now holds (all of them): no scan
+      // of the roster for the usual re-fetch of an unchanged one.
       const named = new Set<string>();
       for (const item of items) named.add(item.jid);
-      if (named.size === items.length) {
-        // Each JID once (as a server sends a roster): write in the result's order, then drop what
-        // it does not name. Nothing to drop when it names as many JIDs as the store now holds
-        // (all of them): no scan of the roster for the usual re-fetch of an unchanged one.
-        const written: ItemChange[] = [];
-        for (const item of items) {
-          const change = this.#setItem(item.jid, item, true);
-          if (change) written.push(change);
-        }
-        if (this.#entries.size !== named.size) {
-          for (const jid of [...this.#entries.keys()]) {
-            if (named.has(jid)) continue;
-            const change = this.#setItem(jid, undefined);
-            if (change) changes.push(change);
-          }
-        }
-        for (const change of written) changes.push(change); // removals first, as below
-      } else {
-        // A JID the result repeats: the last item wins (a map of the result).
-        const next = new Map<string, RosterItem>();
-        for (const item of items) next.set(item.jid, item);
+      // A JID the result repeats: its last item, at its first place (as a map of the result).
+      const unique = named.size === items.length ? items : [...new Map(items.map((item) => [item.jid, item])).values()];
+      const written: ItemChange[] = [];
+      for (const item of unique) {
+        const change = this.#setItem(item.jid, item, true);
+        if (change) written.push(change);
+      }
+      if (this.#entries.size !== named.size) {
         for (const jid of [...this.#entries.keys()]) {
-          if (next.has(jid)) continue;
-          const change = this.#setItem(jid, undefined);
-          if (change) changes.push(change);
-        }
-        for (const [jid, item] of next) {
-          const change = this.#setItem(jid, item, true);
+          const change = named.has(jid) ? undefined : this.#setItem(jid, undefined);
           if (change) changes.push(change);
         }
       }
+      for (const change of written) changes.push(change);
       this.#setVersion(version);
       this.#setSource("server");
       this.#setReady(true);
@@ -418,7 +404,7 @@ export class RosterStoreImpl implements RosterStore {
     const stored = this.item(jid);
     if (sameItem(stored, item)) return undefined; // redundant pushes are normal (Prosody, ejabberd)
     if (copy && item !== undefined) {
-      item = keptItem(item);
+      item = itemOf(item, true);
       jid = item.jid;
     }
     // A pending-in request lives on after the item goes: a requester need not be in the roster.
@@ -468,23 +454,19 @@ function entryOf(item: RosterItem, pendingIn: boolean, approved: boolean): Roste
   return rosterEntry(item.jid, item.name, item.groups, item.subscription, item.pendingOut, approved, pendingIn);
 }
 
-/** `item` with its JID and name copied out of the string they may be cut from (see detach). */
-function keptItem(item: RosterItem): RosterItem {
-  const { jid, name, groups, subscription, pendingOut, approved } = item;
-  return name === undefined
-    ? { jid: detach(jid), groups, subscription, pendingOut, approved }
-    : { jid: detach(jid), name: detach(name), groups, subscription, pendingOut, approved };
-}
-
 /** `item` as an item only: a roster result's items are entries too (parseRosterQuery). */
 function plainItem(item: RosterItem): RosterItem {
   return isRosterEntry(item) ? itemOf(item) : item;
 }
 
-/** Just the item fields of `item` (which may be an entry standing for its item). */
-function itemOf(item: RosterItem): RosterItem {
-  const { jid, name, groups, subscription, pendingOut, approved } = item;
-  return name === undefined ? { jid, groups, subscription, pendingOut, approved } : { jid, name, groups, subscription, pendingOut, approved };
+/**
+ * Just the item fields of `item` (which may be an entry standing for its item). `copy`: its JID
+ * and name copied out of the string they may be cut from (see detach).
+ */
+function itemOf(item: RosterItem, copy = false): RosterItem {
+  const { name, groups, subscription, pendingOut, approved } = item;
+  const jid = copy ? detach(item.jid) : item.jid;
+  return name === undefined ? { jid, groups, subscription, pendingOut, approved } : { jid, name: copy ? detach(name) : name, groups, subscription, pendingOut, approved };
 }
 
 function sameItem(a: RosterItem | undefined, b: RosterItem | undefined): boolean {

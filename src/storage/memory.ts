@@ -70,12 +70,10 @@ function apply(cache: KeyedCache | undefined, m: RosterMutation): KeyedCache {
  * Everything else in that roster (version, requests, pre-approvals) is still checked and copied.
  */
 function checkSaved(mutation: RosterMutation): RosterMutation {
-  if (typeof mutation !== "object" || mutation === null || mutation.kind !== "replace") return checkMutation(mutation);
-  const roster: unknown = mutation.roster;
-  const items: unknown = typeof roster === "object" && roster !== null ? (roster as { items?: unknown }).items : undefined;
-  if (!isSealedItems(items)) return checkMutation(mutation);
-  const rest = checkMutation({ kind: "replace", roster: { ...(roster as CachedRoster), items: [] } });
-  return rest.kind === "replace" ? { kind: "replace", roster: { ...rest.roster, items } } : rest;
+  const items: unknown = (mutation as { roster?: { items?: unknown } } | null)?.roster?.items;
+  if (mutation?.kind !== "replace" || !isSealedItems(items)) return checkMutation(mutation);
+  const rest = checkMutation({ kind: "replace", roster: { ...mutation.roster, items: [] } }) as typeof mutation;
+  return { kind: "replace", roster: { ...rest.roster, items } };
 }
 
 /**

@@ -23,5 +23,5 @@ export function sealItems(items: RosterItem[]): readonly RosterItem[] {
 
 /** Whether `items` is a list {@link sealItems} sealed. */
 export function isSealedItems(items: unknown): items is readonly RosterItem[] {
-  return typeof items === "object" && items !== null && sealed.has(items as readonly RosterItem[]);
+  return sealed.has(items as readonly RosterItem[]); // false for anything else, never a throw
 }
