@@ -35,7 +35,6 @@ function subscriptionOf(value: string | undefined): Subscription | undefined {
 /** A parsed roster push: an item to store, or a removal (RFC 6121 §2.5). */
 export type RosterChange = { kind: "set"; item: RosterItem } | { kind: "remove"; jid: string };
 
-
 /**
  * Group names of one roster result or push, each kept once. A large roster names the same few
  * groups over and over (§2.1.2.6): each name is one string, and each single-group list one frozen
