@@ -190,8 +190,19 @@ export function transition(state: SubscriptionState, event: SubscriptionEvent): 
 export const NO_GROUPS: readonly string[] = Object.freeze([]);
 
 /**
+ * `groups` frozen: as it is when it is (the codec's lists), else a frozen copy (e.g. from a
+ * cache an app's storage loaded), leaving the caller's array as it was. Snapshots are immutable
+ * all the way down, and sealed-items relies on it.
+ */
+export function frozenGroups(groups: readonly string[]): readonly string[] {
+  if (Object.isFrozen(groups)) return groups;
+  return groups.length === 0 ? NO_GROUPS : Object.freeze([...groups]);
+}
+
+/**
  * A frozen roster entry from its facts, built field by field (no spreads): one allocation, on
- * the path that runs once per item of a roster result.
+ * the path that runs once per item of a roster result. `groups` must be frozen (the codec's
+ * lists are; see frozenGroups), so that an entry can never change, not even through its groups.
  */
 export function rosterEntry(
   jid: string,
@@ -203,10 +214,6 @@ export function rosterEntry(
   pendingIn: boolean,
 ): RosterEntry {
   const state = stateOf({ subscription, pendingOut, pendingIn });
-  // The codec's group lists are frozen already. Any other (from a cache an app's storage loaded)
-  // is copied and frozen: an entry can never change, not even through its groups (snapshots are
-  // immutable, and sealed-items relies on it), and the caller's array is left as it was.
-  if (!Object.isFrozen(groups)) groups = groups.length === 0 ? NO_GROUPS : Object.freeze([...groups]);
   return Object.freeze(
     name === undefined
       ? { jid, groups, subscription, pendingOut, approved, pendingIn, state }

@@ -9,7 +9,7 @@ import { Listeners } from "../observable.js";
 import { detach } from "../detach.js";
 import { SnapshotMapWriter } from "../snapshot-map.js";
 import { sealItems } from "../storage/sealed-items.js";
-import { isRosterEntry, rosterEntry, type RosterEntry, type RosterItem } from "./model.js";
+import { frozenGroups, isRosterEntry, rosterEntry, type RosterEntry, type RosterItem } from "./model.js";
 
 /** An unanswered request from a contact to see our presence (RFC 6121 §3.1.3). */
 export interface SubscriptionRequest {
@@ -451,7 +451,8 @@ export class RosterStoreImpl implements RosterStore {
 
 /** The entry for `item` with what the store knows beyond it. */
 function entryOf(item: RosterItem, pendingIn: boolean, approved: boolean): RosterEntry {
-  return rosterEntry(item.jid, item.name, item.groups, item.subscription, item.pendingOut, approved, pendingIn);
+  // Not on the first roster's path (its items are the codec's entries): the check costs there.
+  return rosterEntry(item.jid, item.name, frozenGroups(item.groups), item.subscription, item.pendingOut, approved, pendingIn);
 }
 
 /** `item` as an item only: a roster result's items are entries too (parseRosterQuery). */
