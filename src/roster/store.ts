@@ -209,10 +209,12 @@ export class RosterStoreImpl implements RosterStore {
         }
       }
       for (const change of written) changes.push(change);
+      // The same roster at the same version: the cache holds it already (no 100k-item rewrite).
+      const same = changes.length === 0 && version === this.#version;
       this.#setVersion(version);
       this.#setSource("server");
       this.#setReady(true);
-      this.onMutation({ kind: "replace", roster: this.#cached() });
+      if (!same) this.onMutation({ kind: "replace", roster: this.#cached() });
       return changes;
     });
   }

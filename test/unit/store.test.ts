@@ -136,6 +136,21 @@ describe("RosterStore: a whole roster result into a roster already held", () => 
     expect(s.getSnapshot().entries).toBe(after.entries);
   });
 
+  it("writes the cache again only when the roster or its version changed", () => {
+    const mutations: RosterMutation[] = [];
+    const s = new RosterStoreImpl(bareKeyOf, () => undefined, (m) => void mutations.push(m));
+    const replaces = () => mutations.filter((m) => m.kind === "replace").length;
+    s.replaceItems([bob, carol], "1");
+    expect(replaces()).toBe(1);
+    s.replaceItems([{ ...bob }, { ...carol }], "1"); // the same roster again
+    expect(replaces()).toBe(1);
+    s.replaceItems([{ ...bob }, { ...carol }], "2"); // a new version only
+    s.replaceItems([{ ...bob }], "2"); // carol gone
+    expect(replaces()).toBe(3);
+    const last = mutations.at(-1);
+    expect(last?.kind === "replace" && [last.roster.version, last.roster.items.map((i) => i.jid)]).toEqual(["2", [bob.jid]]);
+  });
+
   it("a result that names every held JID and more drops nothing; one that repeats a JID keeps its last item", () => {
     const s = store();
     s.replaceItems([bob, carol], "1");
