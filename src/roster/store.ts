@@ -260,7 +260,10 @@ export class RosterStoreImpl implements RosterStore {
   /** Fills the store from a cache (RFC 6121 §2.6): `source: "cache"`, not ready until the server answers. */
   loadCache(cached: CachedRoster): void {
     this.batch(() => {
-      for (const item of cached.items) this.#setItem(item.jid, item);
+      // Into an empty store (the usual case: a cache loads before the first roster), the first
+      // roster's path: no lookup, comparison or change record per item of a large cache.
+      if (this.#entries.size === 0) this.#firstItems(cached.items, undefined);
+      else for (const item of cached.items) this.#setItem(item.jid, item);
       for (const request of cached.requests) if (!this.#requests.has(request.from)) this.#requests.set(request.from, request);
       for (const request of cached.requests) this.#requestsOut.mark(request.from);
       for (const intent of cached.preApprovals) {

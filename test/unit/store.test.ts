@@ -168,6 +168,30 @@ describe("RosterStore: a whole roster result into a roster already held", () => 
   });
 });
 
+describe("RosterStore: a cached roster", () => {
+  it("loads with its requests and pre-approvals folded into the entries, not ready until the server answers", () => {
+    const s = store();
+    const carol: RosterItem = { ...bob, jid: "carol@localhost", subscription: "none" };
+    const dave: RosterItem = { ...bob, jid: "dave@localhost", subscription: "to" };
+    s.loadCache({
+      version: "4",
+      items: [bob, carol, dave],
+      requests: [{ from: carol.jid, receivedAt: 1 }],
+      preApprovals: [{ jid: dave.jid, createdAt: 1 }],
+    });
+    const snapshot = s.getSnapshot();
+    expect([snapshot.ready, snapshot.source, snapshot.version]).toEqual([false, "cache", "4"]);
+    expect([...snapshot.entries.values()].map((e) => [e.jid, e.pendingIn, e.approved, e.state])).toEqual([
+      ["bob@localhost", false, false, "To"],
+      ["carol@localhost", true, false, "None + Pending In"],
+      ["dave@localhost", false, true, "To"],
+    ]);
+    expect(s.item(dave.jid)?.approved).toBe(false); // the cached item as stored; the intent is ours
+    s.confirmCache();
+    expect([s.getSnapshot().ready, s.getSnapshot().source]).toEqual([true, "server"]);
+  });
+});
+
 describe("RosterStore internals behind the snapshots", () => {
   it("a pre-approval intent changes the entry's approved, never the server item or what is cached", () => {
     const mutations: RosterMutation[] = [];
