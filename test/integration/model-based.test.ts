@@ -56,7 +56,9 @@ function settle(m: Model): void {
     for (const x of NAMES) {
       for (const y of NAMES) {
         const p = m.policy[x];
-        if (x !== y && m.stale.has(key(x, y)) && p !== "manual" && p !== "reverse") {
+        // The SDK cannot tell a stale request from a live one, so its policy answers a stale one
+        // as it would a live one: "reverse" too, once X has or asks for Y's presence.
+        if (x !== y && m.stale.has(key(x, y)) && p !== "manual" && (p !== "reverse" || rel(m, x, y) !== "none")) {
           // The SDK answers the stale request; the server has nothing to approve.
           m.stale.delete(key(x, y));
           if (p === "mutual" && rel(m, x, y) === "none") setRel(m, x, y, "pending");
