@@ -192,11 +192,18 @@ export const NO_GROUPS: readonly string[] = Object.freeze([]);
 /**
  * `groups` frozen: as it is when it is (the codec's lists), else a frozen copy (e.g. from a
  * cache an app's storage loaded), leaving the caller's array as it was. Snapshots are immutable
- * all the way down, and sealed-items relies on it.
+ * all the way down, and sealed-items relies on it. With `shared`, a one-group list is the one
+ * frozen list `shared` keeps for that name, as the codec does within a roster result: a 100k
+ * cache then holds one list per group name, not one per item.
  */
-export function frozenGroups(groups: readonly string[]): readonly string[] {
+export function frozenGroups(groups: readonly string[], shared?: Map<string, readonly string[]>): readonly string[] {
   if (Object.isFrozen(groups)) return groups;
-  return groups.length === 0 ? NO_GROUPS : Object.freeze([...groups]);
+  if (groups.length === 0) return NO_GROUPS;
+  const only = groups.length === 1 ? groups[0] : undefined;
+  if (only === undefined || shared === undefined) return Object.freeze([...groups]);
+  let list = shared.get(only);
+  if (list === undefined) shared.set(only, (list = Object.freeze([only])));
+  return list;
 }
 
 /**

@@ -229,6 +229,8 @@ export class RosterStoreImpl implements RosterStore {
     // Usually nothing is pending or pre-approved yet: every entry is its item plus two fields.
     const plain = this.#requests.size === 0 && this.#preApprovals.size === 0;
     const entries = this.#entries;
+    // Items that are not entries yet (a cache's): their one-group lists shared per name.
+    const sharedGroups = new Map<string, readonly string[]>();
     this.#entriesOut.beforeWrite();
     for (const item of items) {
       const { jid } = item;
@@ -238,7 +240,7 @@ export class RosterStoreImpl implements RosterStore {
         // One hash lookup per item: a repeated JID shows as a map that did not grow, and the
         // last item has then replaced the first in place, as #writeEntry would have.
         const size = entries.size;
-        entries.set(jid, isRosterEntry(item) && !item.pendingIn ? item : entryOf(item, false, item.approved));
+        entries.set(jid, isRosterEntry(item) && !item.pendingIn ? item : entryOf(item, false, item.approved, sharedGroups));
         isNew = entries.size > size;
       } else {
         isNew = !entries.has(jid);
@@ -455,9 +457,9 @@ export class RosterStoreImpl implements RosterStore {
 }
 
 /** The entry for `item` with what the store knows beyond it. */
-function entryOf(item: RosterItem, pendingIn: boolean, approved: boolean): RosterEntry {
+function entryOf(item: RosterItem, pendingIn: boolean, approved: boolean, sharedGroups?: Map<string, readonly string[]>): RosterEntry {
   // Not on the first roster's path (its items are the codec's entries): the check costs there.
-  return rosterEntry(item.jid, item.name, frozenGroups(item.groups), item.subscription, item.pendingOut, approved, pendingIn);
+  return rosterEntry(item.jid, item.name, frozenGroups(item.groups, sharedGroups), item.subscription, item.pendingOut, approved, pendingIn);
 }
 
 /** `item` as an item only: a roster result's items are entries too (parseRosterQuery). */

@@ -147,6 +147,8 @@ const badShapes: Array<[string, unknown]> = [
   ["pendingOut a string", { ...full, items: [{ ...bob, pendingOut: "false" }] }],
   ["approved missing", { ...full, items: [{ jid: "bob@localhost", groups: [], subscription: "to", pendingOut: false }] }],
   ["name a number", { ...full, items: [{ ...bob, name: 42 }] }],
+  ["name null", { ...full, items: [{ ...bob, name: null }] }],
+  ["the only group a number", { ...full, items: [{ ...bob, groups: [7] }] }],
   ["a full JID as item jid", { ...full, items: [{ ...bob, jid: "bob@localhost/phone" }] }],
   ["an empty item jid", { ...full, items: [{ ...bob, jid: "" }] }],
   ["an item that is null", { ...full, items: [null] }],

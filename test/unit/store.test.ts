@@ -272,6 +272,23 @@ describe("RosterStore entries are immutable all the way down", () => {
     expect(s.get("result@localhost")?.groups).toEqual(["Friends", "Work"]);
   });
 
+  it("loads a cache's one-group lists as one frozen list per group name, leaving the cache's arrays alone", () => {
+    const s = store();
+    const items: RosterItem[] = ["a", "b", "c"].map((local) => ({ ...bob, jid: `${local}@localhost`, groups: ["Friends"] }));
+    items.push({ ...bob, jid: "d@localhost", groups: ["Work"] }, { ...bob, jid: "e@localhost", groups: ["Friends", "Work"] });
+    s.loadCache({ version: "1", items, requests: [], preApprovals: [] });
+    const groupsOf = (jid: string) => s.get(jid)?.groups;
+    expect(groupsOf("a@localhost")).toEqual(["Friends"]);
+    expect(groupsOf("a@localhost")).toBe(groupsOf("b@localhost")); // one list for the name
+    expect(groupsOf("a@localhost")).toBe(groupsOf("c@localhost"));
+    expect(groupsOf("d@localhost")).toEqual(["Work"]);
+    expect(groupsOf("e@localhost")).toEqual(["Friends", "Work"]);
+    expect(Object.isFrozen(groupsOf("a@localhost"))).toBe(true);
+    expect(items.every((item) => !Object.isFrozen(item.groups))).toBe(true); // the cache's own arrays
+    (items[0]?.groups as string[]).push("Changed");
+    expect(groupsOf("a@localhost")).toEqual(["Friends"]);
+  });
+
   it("hands the cache a whole roster as a frozen list of its frozen items", () => {
     const mutations: RosterMutation[] = [];
     const s = new RosterStoreImpl(bareKeyOf, () => undefined, (m) => void mutations.push(m));
