@@ -34,17 +34,19 @@ for (let r = 0; r < 11; r++) {
 }
 const fmt = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return `min ${s[0]!.toFixed(1)} median ${s[s.length >> 1]!.toFixed(1)} ms`; };
 console.log(`${N} cached items (${(text.length / 1e6).toFixed(1)} MB JSON): JSON.parse ${fmt(t.json)}; parseEnvelope ${fmt(t.validate)}; store.loadCache ${fmt(t.load)}`);
-{
-  globalThis.gc?.(); globalThis.gc?.();
-  const h0 = process.memoryUsage().heapUsed;
-  let store: RosterStoreImpl | undefined = new RosterStoreImpl(bareKeyOf, () => undefined);
+function loadedStore(): RosterStoreImpl {
+  const store = new RosterStoreImpl(bareKeyOf, () => undefined);
   const cached = parseEnvelope(JSON.parse(text));
   if (cached === undefined) throw new Error("the cache did not validate");
   store.loadCache(cached);
   store.getSnapshot();
-  globalThis.gc?.(); globalThis.gc?.();
-  const h1 = process.memoryUsage().heapUsed;
-  console.log(`heap held by the loaded store: ${((h1 - h0) / 1e6).toFixed(1)} MB (${((h1 - h0) / N).toFixed(0)} B/entry)`);
-  if (store.getSnapshot().entries.size === 0) console.log("empty");
-  store = undefined;
+  return store;
 }
+globalThis.gc?.();
+globalThis.gc?.();
+const heapBefore = process.memoryUsage().heapUsed;
+const held = loadedStore();
+globalThis.gc?.();
+globalThis.gc?.();
+const heapAfter = process.memoryUsage().heapUsed;
+console.log(`heap held by the loaded store (${held.getSnapshot().entries.size} entries): ${((heapAfter - heapBefore) / 1e6).toFixed(1)} MB (${((heapAfter - heapBefore) / N).toFixed(0)} B/entry)`);
