@@ -4,13 +4,19 @@
  * validate what they read, as any stored data may be from another app version or torn.
  */
 import { PresenceError, PresenceErrorCode } from "../errors.js";
+import { logMutation, needsBase, parseHead, readLoggedCache, type CacheHead, type LoggedWrite } from "./change-log.js";
 import { applyMutation, type CachedRoster, type RosterMutation, type RosterStorage } from "./types.js";
 import { checkAccount, checkMutation, parseEnvelope, toEnvelope } from "./validate.js";
 
 const DEFAULT_DB_NAME = "xmpp-presence";
 const DEFAULT_PREFIX = "xmpp-presence:roster:";
-const OBJECT_STORE = "rosters";
-const DB_VERSION = 1;
+// Version 2: a small head and a base of items per account (change-log.ts). Version 1 kept one
+// record per account, rewritten whole by every push; its caches are dropped on upgrade (a cache
+// only saves a roster fetch, RFC 6121 §2.6).
+const DB_VERSION = 2;
+const HEADS = "roster-heads";
+const BASES = "roster-bases";
+const VERSION_1_STORE = "rosters";
 
 function unsupported(what: string): PresenceError {
   return new PresenceError(PresenceErrorCode.UnsupportedEnvironment, `${what} is not available in this environment`);
@@ -42,10 +48,16 @@ function transactionDone(transaction: IDBTransaction): Promise<void> {
 }
 
 /**
- * A {@link RosterStorage} in IndexedDB: database `dbName`, one record per account. Uses
- * `factory` when given (tests pass `fake-indexeddb`), else `globalThis.indexedDB`; without
- * either, every call rejects with `PresenceError` `unsupported-environment`. Each save reads and
- * writes in one `readwrite` transaction, so concurrent saves (other tabs too) never interleave.
+ * A {@link RosterStorage} in IndexedDB: database `dbName`, two records per account (a head
+ * and a base, see below). Uses `factory` when given (tests pass `fake-indexeddb`), else
+ * `globalThis.indexedDB`; without either, every call rejects with `PresenceError`
+ * `unsupported-environment`. Each save reads and writes in one `readwrite` transaction, so
+ * concurrent saves (other tabs too) never interleave.
+ *
+ * A roster push writes only the small head (the version, requests, pre-approvals and the
+ * items pushed since the last whole roster), so its cost does not grow with the roster; every
+ * 256 pushed JIDs, a push rewrites the items once. A database of the first layout (version 1)
+ * is upgraded by dropping its caches: the next login fetches the roster again.
  *
  * @example
  * ```ts
@@ -55,6 +67,13 @@ function transactionDone(transaction: IDBTransaction): Promise<void> {
 export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factoryLike?: IDBFactoryLike): RosterStorage {
   const factory = factoryLike as IDBFactory | undefined;
   let opening: Promise<IDBDatabase> | undefined;
+  // Bases this adapter wrote, or read whole and found valid: a push onto one of them need not
+  // read it (see needsBase). A handful at most: one per account, and another tab's new ones.
+  const trusted = new Set<string>();
+  const trust = (baseId: string) => {
+    if (trusted.size >= 16) trusted.clear();
+    trusted.add(baseId);
+  };
 
   const database = (): Promise<IDBDatabase> => {
     if (opening) return opening;
@@ -62,7 +81,10 @@ export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factoryLike?:
     if (idb === undefined) return Promise.reject(unsupported("IndexedDB"));
     const request = idb.open(dbName, DB_VERSION);
     request.onupgradeneeded = () => {
-      if (!request.result.objectStoreNames.contains(OBJECT_STORE)) request.result.createObjectStore(OBJECT_STORE);
+      const db = request.result;
+      if (db.objectStoreNames.contains(VERSION_1_STORE)) db.deleteObjectStore(VERSION_1_STORE);
+      if (!db.objectStoreNames.contains(HEADS)) db.createObjectStore(HEADS);
+      if (!db.objectStoreNames.contains(BASES)) db.createObjectStore(BASES);
     };
     opening = requestResult(request).then((db) => {
       // Let a newer version in another tab upgrade: close, and reopen on the next call.
@@ -81,42 +103,71 @@ export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factoryLike?:
     return opening;
   };
 
-  const change = async (account: string, apply: (cached: CachedRoster | undefined) => CachedRoster | undefined) => {
+  // One readwrite transaction: read the head (and the base, only when a push folds the log),
+  // then write what logMutation says; `undefined` deletes the account's records.
+  const change = async (account: string, mutation: RosterMutation | undefined) => {
     const db = await database();
-    const transaction = db.transaction(OBJECT_STORE, "readwrite");
+    const transaction = db.transaction([HEADS, BASES], "readwrite");
     const done = transactionDone(transaction);
-    const store = transaction.objectStore(OBJECT_STORE);
-    const read = store.get(account);
+    const heads = transaction.objectStore(HEADS);
+    const bases = transaction.objectStore(BASES);
     let failure: unknown;
-    read.onsuccess = () => {
+    let written: string | undefined; // the base id the head names after this write
+    const write = (run: () => LoggedWrite | undefined) => {
       try {
-        const next = apply(parseEnvelope(read.result));
-        if (next === undefined) store.delete(account);
-        else store.put(toEnvelope(next), account);
+        const next = run();
+        if (next?.head === undefined) {
+          heads.delete(account);
+          bases.delete(account);
+          return;
+        }
+        heads.put(next.head, account);
+        if (next.base !== undefined) bases.put(next.base, account);
+        written = next.head.baseId;
       } catch (error) {
         failure = error;
         transaction.abort();
       }
     };
+    if (mutation === undefined) {
+      write(() => undefined);
+    } else {
+      const read = heads.get(account);
+      read.onsuccess = () => {
+        const head = parseHead(read.result);
+        if (!needsBase(head, mutation, trusted)) {
+          write(() => logMutation(head, mutation));
+          return;
+        }
+        const base = bases.get(account);
+        base.onsuccess = () => write(() => logMutation(head, mutation, { value: base.result }));
+      };
+    }
     await done.catch((error: unknown) => {
       throw failure ?? error;
     });
+    if (written !== undefined) trust(written);
   };
 
   return {
     load: async (account) => {
       const key = checkAccount(account);
       const db = await database();
-      const store = db.transaction(OBJECT_STORE, "readonly").objectStore(OBJECT_STORE);
-      return parseEnvelope(await requestResult(store.get(key)));
+      const transaction = db.transaction([HEADS, BASES], "readonly");
+      const [head, base] = await Promise.all([
+        requestResult(transaction.objectStore(HEADS).get(key)),
+        requestResult(transaction.objectStore(BASES).get(key)),
+      ]);
+      const cached = readLoggedCache(head, base);
+      if (cached !== undefined) trust((head as CacheHead).baseId);
+      return cached;
     },
     save: async (account: string, mutation: RosterMutation) => {
       const key = checkAccount(account);
-      const m = checkMutation(mutation);
-      await change(key, (cached) => applyMutation(cached, m));
+      await change(key, checkMutation(mutation));
     },
     clear: async (account) => {
-      await change(checkAccount(account), () => undefined);
+      await change(checkAccount(account), undefined);
     },
   };
 }

@@ -83,17 +83,40 @@ function idbRequest<T>(request: IDBRequest<T>): Promise<T> {
   });
 }
 
-/** Writes raw records into the adapter's database, as another app version or a bug might. */
-async function plantIdb(factory: IDBFactory, dbName: string, records: Record<string, unknown>): Promise<void> {
+/**
+ * Writes raw records into the adapter's database (layout 2: a head and a base per account), as
+ * another app version or a bug might. `head` and `base` are written as given when present.
+ */
+async function plantIdb(factory: IDBFactory, dbName: string, records: Record<string, { head?: unknown; base?: unknown }>): Promise<void> {
   await indexedDbStorage(dbName, factory).load(ALICE); // creates the schema
-  const db = await idbRequest(factory.open(dbName, 1));
-  const tx = db.transaction("rosters", "readwrite");
-  for (const [account, record] of Object.entries(records)) tx.objectStore("rosters").put(record, account);
+  const db = await idbRequest(factory.open(dbName, 2));
+  const tx = db.transaction(["roster-heads", "roster-bases"], "readwrite");
+  for (const [account, { head, base }] of Object.entries(records)) {
+    if (head !== undefined) tx.objectStore("roster-heads").put(head, account);
+    if (base !== undefined) tx.objectStore("roster-bases").put(base, account);
+  }
   await new Promise((resolve, reject) => {
     tx.oncomplete = resolve;
     tx.onerror = () => reject(tx.error);
   });
   db.close();
+}
+
+/** Reads the records the adapter wrote for `account`. */
+async function idbRecords(factory: IDBFactory, dbName: string, account: string): Promise<{ head: any; base: any }> {
+  const db = await idbRequest(factory.open(dbName, 2));
+  const tx = db.transaction(["roster-heads", "roster-bases"], "readonly");
+  const [head, base] = await Promise.all([idbRequest(tx.objectStore("roster-heads").get(account)), idbRequest(tx.objectStore("roster-bases").get(account))]);
+  db.close();
+  return { head, base };
+}
+
+/** A planted cache value as layout 2 holds it: its items in the base, the rest in the head. */
+function asLogged(account: string, raw: unknown): { head?: unknown; base?: unknown } {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { head: raw };
+  const { items, ...rest } = raw as Record<string, unknown>;
+  const id = `planted-${account}`; // base ids are unique (random) in real records
+  return { head: { formatVersion: 2, baseId: id, changes: [], ...rest }, base: { id, items } };
 }
 
 const envelope = (value: unknown) => ({ formatVersion: 1, roster: value });
@@ -120,7 +143,7 @@ const backends: Backend[] = [
     name: "indexedDbStorage",
     create: async (planted = {}) => {
       const factory = new IDBFactory();
-      const records = Object.fromEntries(Object.entries(planted).map(([k, raw]) => [k, typeof raw === "string" ? raw : envelope(raw)]));
+      const records = Object.fromEntries(Object.entries(planted).map(([k, raw]) => [k, asLogged(k, raw)]));
       await plantIdb(factory, "test-db", records);
       return indexedDbStorage("test-db", factory);
     },
@@ -383,7 +406,7 @@ describe.each(backends)("$name (RosterStorage contract)", ({ create }) => {
         }
         expect(await storage.load(ALICE)).toEqual(expected);
       }),
-      { numRuns: 40 },
+      { numRuns: Number(process.env["STORAGE_RUNS"] ?? 40) },
     );
   });
 });
@@ -597,12 +620,87 @@ describe("fileStorage", () => {
 // ---- browser backends ------------------------------------------------------------------------
 
 describe("indexedDbStorage", () => {
-  it("loads undefined for records of another format version or without an envelope", async () => {
+  it("loads undefined for a head of another format, a head and base that are not a pair, or a bad logged change", async () => {
     const factory = new IDBFactory();
-    await plantIdb(factory, "db", { [ALICE]: { formatVersion: 2, roster: full }, [ZOE]: full });
+    const good = asLogged(ALICE, full);
+    const head = good.head as Record<string, unknown>;
+    await plantIdb(factory, "db", {
+      [ALICE]: { head: { ...head, formatVersion: 3 }, base: good.base },
+      [ZOE]: { head: envelope(full), base: good.base }, // the first layout's record
+      "x@localhost": { head: { ...head, baseId: "another" }, base: good.base },
+      "y@localhost": { head: { ...head, changes: [{ jid: "dave@localhost", item: { ...dave, jid: "erin@localhost" } }] }, base: good.base },
+      "z@localhost": { head: { ...head, changes: [{ jid: "dave@localhost" }, { jid: "dave@localhost" }] }, base: good.base },
+      "w@localhost": { head },
+    });
+    const storage = indexedDbStorage("db", factory);
+    for (const account of [ALICE, ZOE, "x@localhost", "y@localhost", "z@localhost", "w@localhost"]) {
+      expect(await storage.load(account), account).toBeUndefined();
+    }
+    await plantIdb(factory, "db", { [ALICE]: good });
+    expect(await storage.load(ALICE)).toEqual(full); // the same records, paired: a cache
+  });
+
+  it("upgrades a database of the first layout by dropping its caches", async () => {
+    const factory = new IDBFactory();
+    const open = factory.open("db", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("rosters");
+    const old = await idbRequest(open);
+    const tx = old.transaction("rosters", "readwrite");
+    tx.objectStore("rosters").put(envelope(full), ALICE);
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    old.close();
     const storage = indexedDbStorage("db", factory);
     expect(await storage.load(ALICE)).toBeUndefined();
-    expect(await storage.load(ZOE)).toBeUndefined();
+    await storage.save(ALICE, { kind: "replace", roster: full });
+    expect(await storage.load(ALICE)).toEqual(full);
+    const db = await idbRequest(factory.open("db", 2));
+    expect(Array.from(db.objectStoreNames).sort()).toEqual(["roster-bases", "roster-heads"]);
+    db.close();
+  });
+
+  it("writes a push into the small head only, and folds the log into the base every 256 pushed JIDs", async () => {
+    const factory = new IDBFactory();
+    const storage = indexedDbStorage("db", factory);
+    const oracle = memoryStorage();
+    const items = Array.from({ length: 400 }, (_, i): RosterItem => ({ ...dave, jid: `c${i}@localhost` }));
+    const first = { kind: "replace", roster: roster("1", items) } as const;
+    await storage.save(ALICE, first);
+    await oracle.save(ALICE, first);
+    const { base } = await idbRecords(factory, "db", ALICE);
+    for (let i = 0; i < 256; i++) {
+      const m = i % 5 === 4 ? { kind: "item" as const, jid: `c${i}@localhost`, item: undefined, version: String(i + 2) } : push({ ...dave, jid: `c${i}@localhost`, name: `n${i}` }, String(i + 2));
+      await storage.save(ALICE, m);
+      await oracle.save(ALICE, m);
+    }
+    for (const again of [push({ ...dave, jid: "c4@localhost", name: "back" }, "299"), push({ ...dave, jid: "c0@localhost", name: "again" }, "300")]) {
+      await storage.save(ALICE, again); // logged JIDs again: c4 was removed (it moves to the end), c0 changes in place
+      await oracle.save(ALICE, again);
+    }
+    let records = await idbRecords(factory, "db", ALICE);
+    expect(records.base).toEqual(base); // not rewritten by any push so far
+    expect(records.head.changes).toHaveLength(256);
+    expect(await storage.load(ALICE)).toEqual(await oracle.load(ALICE)); // items in the same order too
+    expect((await storage.load(ALICE))?.version).toBe("300");
+    // The next new JID folds the log: a new base, an empty log, the same cache.
+    const fold = push({ ...dave, jid: "new@localhost" }, "301");
+    await storage.save(ALICE, fold);
+    await oracle.save(ALICE, fold);
+    records = await idbRecords(factory, "db", ALICE);
+    expect(records.base.id).not.toBe(base.id);
+    expect(records.head.changes).toEqual([]);
+    expect(records.base.items).toHaveLength(400 - 51 + 1 + 1); // 51 pushes removed an item, one came back
+    const loaded = await storage.load(ALICE);
+    expect(loaded).toEqual(await oracle.load(ALICE));
+    expect(loaded?.version).toBe("301");
+  });
+
+  it("replaces a cache whose base is corrupt on the next save, even when its head is sound", async () => {
+    const factory = new IDBFactory();
+    const good = asLogged(ALICE, full);
+    await plantIdb(factory, "db", { [ALICE]: { head: good.head, base: { id: "planted-alice@localhost", items: [{ ...bob, subscription: "bogus" }] } } });
+    const storage = indexedDbStorage("db", factory);
+    await storage.save(ALICE, { kind: "request", jid: "erin@localhost", request });
+    expect(await storage.load(ALICE)).toEqual({ version: undefined, items: [], requests: [request], preApprovals: [] });
   });
 
   it("keeps every one of many concurrent saves from two handles on one database", async () => {
