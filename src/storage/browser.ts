@@ -5,8 +5,8 @@
  */
 import { PresenceError, PresenceErrorCode } from "../errors.js";
 import { logMutation, needsBase, parseHead, readLoggedCache, type CacheHead, type LoggedWrite } from "./change-log.js";
-import { applyMutation, type CachedRoster, type RosterMutation, type RosterStorage } from "./types.js";
-import { checkAccount, checkMutation, parseEnvelope, toEnvelope } from "./validate.js";
+import type { RosterMutation, RosterStorage } from "./types.js";
+import { checkAccount, checkMutation } from "./validate.js";
 
 const DEFAULT_DB_NAME = "xmpp-presence";
 const DEFAULT_PREFIX = "xmpp-presence:roster:";
@@ -189,9 +189,12 @@ export interface IDBFactoryLike {
 }
 
 /**
- * A {@link RosterStorage} in localStorage: key `prefix + account`, a JSON value. Uses `storage`
- * when given, else `globalThis.localStorage`; without either, every call rejects with
- * `PresenceError` `unsupported-environment`. A full quota rejects the save and keeps the old value.
+ * A {@link RosterStorage} in localStorage: per account, a small head under `prefix + account`
+ * and the items under `prefix + account + "#items"`, both JSON (the layout of
+ * {@link indexedDbStorage}: a push rewrites only the head). Uses `storage` when given, else
+ * `globalThis.localStorage`; without either, every call rejects with `PresenceError`
+ * `unsupported-environment`. A full quota rejects the save and keeps the old value. A value of
+ * the first layout (one JSON value per account) reads as no cache and is replaced.
  *
  * @example
  * ```ts
@@ -204,29 +207,47 @@ export function localStorageStorage(prefix: string = DEFAULT_PREFIX, storage?: S
     if (found === undefined || found === null) throw unsupported("localStorage");
     return found;
   };
-  const read = (web: StorageLike, key: string): CachedRoster | undefined => {
-    const text = web.getItem(prefix + key);
+  const trusted = new Set<string>(); // as in indexedDbStorage
+  const trust = (baseId: string) => {
+    if (trusted.size >= 16) trusted.clear();
+    trusted.add(baseId);
+  };
+  const json = (text: string | null): unknown => {
     if (text === null) return undefined;
     try {
-      return parseEnvelope(JSON.parse(text));
+      return JSON.parse(text);
     } catch {
       return undefined;
     }
   };
+  const headKey = (account: string) => prefix + account;
+  const baseKey = (account: string) => `${prefix}${account}#items`;
   return {
     load: async (account) => {
       const key = checkAccount(account);
-      return read(backend(), key);
+      const web = backend();
+      const head = json(web.getItem(headKey(key)));
+      const cached = readLoggedCache(head, json(web.getItem(baseKey(key))));
+      if (cached !== undefined) trust((head as CacheHead).baseId);
+      return cached;
     },
     save: async (account: string, mutation: RosterMutation) => {
       const key = checkAccount(account);
       const m = checkMutation(mutation);
       const web = backend();
-      web.setItem(prefix + key, JSON.stringify(toEnvelope(applyMutation(read(web, key), m))));
+      const head = parseHead(json(web.getItem(headKey(key))));
+      const next = needsBase(head, m, trusted) ? logMutation(head, m, { value: json(web.getItem(baseKey(key))) }) : logMutation(head, m);
+      // The base first: if it does not fit, nothing has changed. A head that then does not fit
+      // leaves a head and a base that are not a pair, which reads as no cache.
+      if (next.base !== undefined) web.setItem(baseKey(key), JSON.stringify(next.base));
+      web.setItem(headKey(key), JSON.stringify(next.head));
+      trust((next.head as CacheHead).baseId);
     },
     clear: async (account) => {
       const key = checkAccount(account);
-      backend().removeItem(prefix + key);
+      const web = backend();
+      web.removeItem(headKey(key));
+      web.removeItem(baseKey(key));
     },
   };
 }

@@ -153,7 +153,13 @@ const backends: Backend[] = [
     create: async (planted = {}) => {
       const web = new MapStorage();
       for (const [account, raw] of Object.entries(planted)) {
-        web.setItem(`xmpp-presence:roster:${account}`, typeof raw === "string" ? raw : JSON.stringify(envelope(raw)));
+        if (typeof raw === "string") {
+          web.setItem(`xmpp-presence:roster:${account}`, raw);
+          continue;
+        }
+        const { head, base } = asLogged(account, raw);
+        web.setItem(`xmpp-presence:roster:${account}`, JSON.stringify(head));
+        if (base !== undefined) web.setItem(`xmpp-presence:roster:${account}#items`, JSON.stringify(base));
       }
       return localStorageStorage(undefined, web);
     },
@@ -722,15 +728,32 @@ describe("indexedDbStorage", () => {
 });
 
 describe("localStorageStorage", () => {
-  it("stores one JSON value per account under prefix + account and leaves other keys alone", async () => {
+  it("stores a head under prefix + account and the items under prefix + account + '#items', and leaves other keys alone", async () => {
     const web = new MapStorage();
     web.setItem("unrelated", "keep me");
     const storage = localStorageStorage("app:", web);
     await storage.save(ALICE, { kind: "replace", roster: full });
-    expect([...web.map.keys()].sort()).toEqual(["app:alice@localhost", "unrelated"]);
-    expect(JSON.parse(web.getItem("app:alice@localhost") ?? "")).toEqual({ formatVersion: 1, roster: full });
+    expect([...web.map.keys()].sort()).toEqual(["app:alice@localhost", "app:alice@localhost#items", "unrelated"]);
+    const head = JSON.parse(web.getItem("app:alice@localhost") ?? "");
+    const base = JSON.parse(web.getItem("app:alice@localhost#items") ?? "");
+    expect(head).toMatchObject({ formatVersion: 2, version: full.version, requests: full.requests, preApprovals: full.preApprovals, changes: [] });
+    expect(base).toEqual({ id: head.baseId, items: full.items });
+    // A push rewrites the head only.
+    await storage.save(ALICE, push(dave, "8"));
+    expect(JSON.parse(web.getItem("app:alice@localhost#items") ?? "")).toEqual(base);
+    expect(JSON.parse(web.getItem("app:alice@localhost") ?? "").changes).toEqual([{ jid: dave.jid, item: dave }]);
+    expect(await storage.load(ALICE)).toEqual({ ...full, version: "8", items: [...full.items, dave] });
     await storage.clear(ALICE);
     expect([...web.map.keys()]).toEqual(["unrelated"]);
+  });
+
+  it("reads a value of the first layout as no cache, and replaces it", async () => {
+    const web = new MapStorage();
+    web.setItem("xmpp-presence:roster:alice@localhost", JSON.stringify(envelope(full)));
+    const storage = localStorageStorage(undefined, web);
+    expect(await storage.load(ALICE)).toBeUndefined();
+    await storage.save(ALICE, push(dave, "3"));
+    expect(await storage.load(ALICE)).toEqual(roster(undefined, [dave]));
   });
 
   it("rejects a save over quota and keeps the previous value", async () => {
@@ -740,6 +763,22 @@ describe("localStorageStorage", () => {
     const big = { ...dave, name: "x".repeat(5_000) };
     await expect(storage.save(ALICE, push(big, "2"))).rejects.toMatchObject({ name: "QuotaExceededError" });
     expect(await storage.load(ALICE)).toEqual(roster("1", [bob]));
+  });
+
+  it("never pairs a new base with an old head: a head write that fails leaves no cache, not a wrong one", async () => {
+    const web = new MapStorage();
+    const storage = localStorageStorage(undefined, web);
+    await storage.save(ALICE, { kind: "replace", roster: roster("1", [bob]) });
+    const setItem = web.setItem.bind(web);
+    web.setItem = (key, value) => {
+      if (key === "xmpp-presence:roster:alice@localhost") throw new DOMException("quota", "QuotaExceededError");
+      setItem(key, value);
+    };
+    await expect(storage.save(ALICE, { kind: "replace", roster: roster("2", [carol, dave]) })).rejects.toMatchObject({ name: "QuotaExceededError" });
+    expect(await localStorageStorage(undefined, web).load(ALICE)).toBeUndefined(); // the items are new, the head old
+    web.setItem = setItem;
+    await storage.save(ALICE, { kind: "replace", roster: roster("3", [dave]) });
+    expect(await storage.load(ALICE)).toEqual(roster("3", [dave]));
   });
 
   it("rejects with unsupported-environment when there is no localStorage", async () => {
