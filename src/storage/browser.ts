@@ -4,7 +4,7 @@
  * validate what they read, as any stored data may be from another app version or torn.
  */
 import { PresenceError, PresenceErrorCode } from "../errors.js";
-import { logMutation, needsBase, parseHead, readLoggedCache, type CacheHead, type LoggedWrite } from "./change-log.js";
+import { logMutation, needsBase, parseHead, readLoggedCache, TrustedBases, type CacheHead, type LoggedWrite } from "./change-log.js";
 import type { RosterMutation, RosterStorage } from "./types.js";
 import { checkAccount, checkMutation } from "./validate.js";
 
@@ -67,13 +67,7 @@ function transactionDone(transaction: IDBTransaction): Promise<void> {
 export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factoryLike?: IDBFactoryLike): RosterStorage {
   const factory = factoryLike as IDBFactory | undefined;
   let opening: Promise<IDBDatabase> | undefined;
-  // Bases this adapter wrote, or read whole and found valid: a push onto one of them need not
-  // read it (see needsBase). A handful at most: one per account, and another tab's new ones.
-  const trusted = new Set<string>();
-  const trust = (baseId: string) => {
-    if (trusted.size >= 16) trusted.clear();
-    trusted.add(baseId);
-  };
+  const trusted = new TrustedBases();
 
   const database = (): Promise<IDBDatabase> => {
     if (opening) return opening;
@@ -146,7 +140,7 @@ export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factoryLike?:
     await done.catch((error: unknown) => {
       throw failure ?? error;
     });
-    if (written !== undefined) trust(written);
+    if (written !== undefined) trusted.add(written);
   };
 
   return {
@@ -159,7 +153,7 @@ export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factoryLike?:
         requestResult(transaction.objectStore(BASES).get(key)),
       ]);
       const cached = readLoggedCache(head, base);
-      if (cached !== undefined) trust((head as CacheHead).baseId);
+      if (cached !== undefined) trusted.add((head as CacheHead).baseId);
       return cached;
     },
     save: async (account: string, mutation: RosterMutation) => {
@@ -207,11 +201,7 @@ export function localStorageStorage(prefix: string = DEFAULT_PREFIX, storage?: S
     if (found === undefined || found === null) throw unsupported("localStorage");
     return found;
   };
-  const trusted = new Set<string>(); // as in indexedDbStorage
-  const trust = (baseId: string) => {
-    if (trusted.size >= 16) trusted.clear();
-    trusted.add(baseId);
-  };
+  const trusted = new TrustedBases();
   const json = (text: string | null): unknown => {
     if (text === null) return undefined;
     try {
@@ -228,7 +218,7 @@ export function localStorageStorage(prefix: string = DEFAULT_PREFIX, storage?: S
       const web = backend();
       const head = json(web.getItem(headKey(key)));
       const cached = readLoggedCache(head, json(web.getItem(baseKey(key))));
-      if (cached !== undefined) trust((head as CacheHead).baseId);
+      if (cached !== undefined) trusted.add((head as CacheHead).baseId);
       return cached;
     },
     save: async (account: string, mutation: RosterMutation) => {
@@ -241,7 +231,7 @@ export function localStorageStorage(prefix: string = DEFAULT_PREFIX, storage?: S
       // leaves a head and a base that are not a pair, which reads as no cache.
       if (next.base !== undefined) web.setItem(baseKey(key), JSON.stringify(next.base));
       web.setItem(headKey(key), JSON.stringify(next.head));
-      trust((next.head as CacheHead).baseId);
+      trusted.add((next.head as CacheHead).baseId);
     },
     clear: async (account) => {
       const key = checkAccount(account);

@@ -126,10 +126,31 @@ export function readLoggedCache(headValue: unknown, baseValue: unknown): CachedR
  * corrupt is replaced, as any corrupt cache is, and not logged onto), and for a push to a JID
  * the full log does not hold yet (the fold). Backends read the base only then.
  */
-export function needsBase(head: CacheHead | undefined, mutation: RosterMutation, trusted: ReadonlySet<string>): boolean {
-  if (head === undefined || mutation.kind === "replace") return false;
-  if (!trusted.has(head.baseId)) return true;
-  return mutation.kind === "item" && head.changes.length >= MAX_LOGGED_CHANGES && !head.changes.some((change) => change.jid === mutation.jid);
+export function needsBase(head: CacheHead | undefined, mutation: RosterMutation, trusted: TrustedBases): boolean {
+  return head !== undefined && mutation.kind !== "replace" && (!trusted.has(head.baseId) || foldDue(head, mutation));
+}
+
+// A push to a JID the full log does not hold yet.
+function foldDue(head: CacheHead, m: RosterMutation): boolean {
+  return m.kind === "item" && head.changes.length >= MAX_LOGGED_CHANGES && !head.changes.some((change) => change.jid === m.jid);
+}
+
+/**
+ * The ids of bases an adapter wrote, or read whole and found valid: a push onto one of them
+ * need not read it (see needsBase). A handful at most (one per account, and those of other
+ * tabs' folds): past 16, all are forgotten.
+ */
+export class TrustedBases {
+  readonly #ids = new Set<string>();
+
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  add(id: string): void {
+    if (this.#ids.size >= 16) this.#ids.clear();
+    this.#ids.add(id);
+  }
 }
 
 /** The records for a whole cache: a new base, and a head with nothing logged. */
@@ -153,8 +174,7 @@ export function logMutation(head: CacheHead | undefined, m: RosterMutation, base
   if (base !== undefined) {
     const cached = readLoggedCache(head, base.value);
     if (cached === undefined) return whole(applyMutation(undefined, m)); // corrupt: as if none
-    const due = m.kind === "item" && head.changes.length >= MAX_LOGGED_CHANGES && !head.changes.some((change) => change.jid === m.jid);
-    if (due) return whole(applyMutation(cached, m)); // the fold
+    if (foldDue(head, m)) return whole(applyMutation(cached, m)); // the fold
   }
   if (m.kind === "item") {
     const changes = [...head.changes];
