@@ -124,15 +124,15 @@ export function readLoggedCache(headValue: unknown, baseValue: unknown): CachedR
  * Whether applying `mutation` to `head` needs the stored base: when the head names a base this
  * adapter has not seen valid yet (`trusted`: read whole once, so that a cache whose base is
  * corrupt is replaced, as any corrupt cache is, and not logged onto), and for a push to a JID
- * the full log does not hold yet (the fold). Backends read the base only then.
+ * the full log does not hold yet (the fold; `maxLogged`: tests only). Backends read the base only then.
  */
-export function needsBase(head: CacheHead | undefined, mutation: RosterMutation, trusted: TrustedBases): boolean {
-  return head !== undefined && mutation.kind !== "replace" && (!trusted.has(head.baseId) || foldDue(head, mutation));
+export function needsBase(head: CacheHead | undefined, mutation: RosterMutation, trusted: TrustedBases, maxLogged = MAX_LOGGED_CHANGES): boolean {
+  return head !== undefined && mutation.kind !== "replace" && (!trusted.has(head.baseId) || foldDue(head, mutation, maxLogged));
 }
 
 // A push to a JID the full log does not hold yet.
-function foldDue(head: CacheHead, m: RosterMutation): boolean {
-  return m.kind === "item" && head.changes.length >= MAX_LOGGED_CHANGES && !head.changes.some((change) => change.jid === m.jid);
+function foldDue(head: CacheHead, m: RosterMutation, maxLogged: number): boolean {
+  return m.kind === "item" && head.changes.length >= maxLogged && !head.changes.some((change) => change.jid === m.jid);
 }
 
 /**
@@ -166,15 +166,16 @@ function whole(cached: CachedRoster): LoggedWrite {
  * stored base (`base.value`). Same results as {@link applyMutation} on the cache the records
  * make, a corrupt one counting as none (an empty roster is stored unversioned; a push with no
  * cache starts an unversioned one). After the write, the head's base is a valid one.
+ * `maxLogged` (tests only) is the log's length before a fold, as for {@link needsBase}.
  */
-export function logMutation(head: CacheHead | undefined, m: RosterMutation, base?: { value: unknown }): LoggedWrite {
+export function logMutation(head: CacheHead | undefined, m: RosterMutation, base?: { value: unknown }, maxLogged = MAX_LOGGED_CHANGES): LoggedWrite {
   // A whole roster as it is (checkMutation copied it already); applyMutation would copy it again.
   if (m.kind === "replace") return whole(m.roster.items.length === 0 ? { ...m.roster, version: undefined } : m.roster);
   if (head === undefined) return whole(applyMutation(undefined, m));
   if (base !== undefined) {
     const cached = readLoggedCache(head, base.value);
     if (cached === undefined) return whole(applyMutation(undefined, m)); // corrupt: as if none
-    if (foldDue(head, m)) return whole(applyMutation(cached, m)); // the fold
+    if (foldDue(head, m, maxLogged)) return whole(applyMutation(cached, m)); // the fold
   }
   if (m.kind === "item") {
     const changes = [...head.changes];
