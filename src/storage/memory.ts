@@ -9,60 +9,10 @@
  * has it, would be searched and copied on every push: 6.4 ms per push into a 100 000-contact
  * roster before, see bench/results.md). Loads, which happen once per process, build the arrays.
  */
-import type { RosterItem } from "../roster/model.js";
-import type { SubscriptionRequest } from "../roster/store.js";
-import type { CachedRoster, PreApprovalIntent, RosterMutation, RosterStorage } from "./types.js";
+import { apply, keyed, unkeyed, type KeyedCache } from "./keyed-cache.js";
+import type { CachedRoster, RosterMutation, RosterStorage } from "./types.js";
 import { isSealedItems } from "./sealed-items.js";
 import { checkAccount, checkMutation, parseCachedRoster } from "./validate.js";
-
-/** One account's cache, keyed. Map order is the arrays' order: in place on update, appended when new. */
-interface KeyedCache {
-  version: string | undefined;
-  readonly items: Map<string, RosterItem>;
-  readonly requests: Map<string, SubscriptionRequest>;
-  readonly preApprovals: Map<string, PreApprovalIntent>;
-}
-
-function keyed(roster: CachedRoster): KeyedCache {
-  // A loop, not new Map(items.map(…)): no [jid, item] pair per item of a large roster.
-  const items = new Map<string, RosterItem>();
-  for (const item of roster.items) items.set(item.jid, item);
-  return {
-    // Same rule as applyMutation: an empty roster is stored unversioned (Prosody's shared ver="1").
-    version: roster.items.length === 0 ? undefined : roster.version,
-    items,
-    requests: new Map(roster.requests.map((request) => [request.from, request])),
-    preApprovals: new Map(roster.preApprovals.map((intent) => [intent.jid, intent])),
-  };
-}
-
-function set<T>(map: Map<string, T>, jid: string, value: T | undefined): void {
-  if (value === undefined) map.delete(jid);
-  else map.set(jid, value);
-}
-
-/**
- * Applies a checked mutation in place: the same result as `applyMutation` (the storage contract
- * tests hold every adapter to it), without copying the untouched parts.
- */
-function apply(cache: KeyedCache | undefined, m: RosterMutation): KeyedCache {
-  if (m.kind === "replace") return keyed(m.roster);
-  // A mutation with no cache to apply to starts an unversioned one: one push is not the roster.
-  const target = cache ?? keyed({ version: undefined, items: [], requests: [], preApprovals: [] });
-  switch (m.kind) {
-    case "item":
-      target.version = cache === undefined ? undefined : m.version;
-      set(target.items, m.jid, m.item);
-      break;
-    case "request":
-      set(target.requests, m.jid, m.request);
-      break;
-    case "pre-approval":
-      set(target.preApprovals, m.jid, m.intent);
-      break;
-  }
-  return target;
-}
 
 /**
  * `mutation` checked as `checkMutation` does, except that the items of a whole roster the
@@ -98,15 +48,7 @@ export function memoryStorage(seed: Readonly<Record<string, CachedRoster>> = {})
       const cached = caches.get(checkAccount(account));
       // Rebuilt, not cloned: fresh objects of the known fields only (a sealed roster's items are
       // the store's entries, with their `pendingIn` and `state`), as every other adapter returns.
-      return (
-        cached &&
-        parseCachedRoster({
-          version: cached.version,
-          items: [...cached.items.values()],
-          requests: [...cached.requests.values()],
-          preApprovals: [...cached.preApprovals.values()],
-        })
-      );
+      return cached && parseCachedRoster(unkeyed(cached));
     },
     save: async (account, mutation) => {
       const key = checkAccount(account);

@@ -60,6 +60,14 @@ afterAll(() => rm(temp, { recursive: true, force: true }));
 let fileCount = 0;
 const freshPath = () => join(temp, `cache-${++fileCount}`, "roster.json");
 
+/** A fresh path holding the same bytes as `path`: what another process would read. */
+async function copied(path: string): Promise<string> {
+  const copy = freshPath();
+  await mkdir(join(copy, ".."), { recursive: true });
+  await copyFile(path, copy);
+  return copy;
+}
+
 class MapStorage implements StorageLike {
   readonly map = new Map<string, string>();
   constructor(private readonly quota = Infinity) {}
@@ -499,15 +507,19 @@ async function tempsIn(dir: string): Promise<string[]> {
 }
 
 describe("fileStorage", () => {
-  it("writes one JSON file with a format version, readable only by its owner, and no temp files", async () => {
+  it("writes a snapshot line, then appends one line per save, readable only by its owner, and no temp files", async () => {
     const path = freshPath(); // its directory does not exist yet
     const storage = fileStorage(path);
     await storage.save(ALICE, { kind: "replace", roster: full });
     await storage.save(ZOE, push(dave, "z1"));
-    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({
-      formatVersion: 1,
-      accounts: { [ALICE]: full, [ZOE]: { items: [dave], requests: [], preApprovals: [] } },
-    });
+    await storage.clear(ALICE);
+    const lines = (await readFile(path, "utf8")).split("\n").map((line) => JSON.parse(line) as unknown);
+    expect(lines).toEqual([
+      { formatVersion: 2, accounts: { [ALICE]: full } },
+      { account: ZOE, mutation: push(dave, "z1") },
+      { account: ALICE, clear: true },
+    ]);
+    expect(await fileStorage(await copied(path)).load(ZOE)).toEqual(roster(undefined, [dave]));
     if (process.platform !== "win32") expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(await tempsIn(join(path, ".."))).toEqual([]);
   });
@@ -523,7 +535,7 @@ describe("fileStorage", () => {
     expect(await storage.load(ALICE)).toBeUndefined();
     expect(await tempsIn(dir)).toEqual([]); // the stray temp is swept on first read
     await storage.save(ALICE, push(dave, "9"));
-    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({ formatVersion: 1, accounts: { [ALICE]: roster(undefined, [dave]) } });
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({ formatVersion: 2, accounts: { [ALICE]: roster(undefined, [dave]) } });
   });
 
   it("after a crash before the rename keeps the previous complete file", async () => {
@@ -538,11 +550,11 @@ describe("fileStorage", () => {
   it("treats a file of another format version as empty and overwrites it", async () => {
     const path = freshPath();
     await mkdir(join(path, ".."), { recursive: true });
-    await writeFile(path, JSON.stringify({ formatVersion: 2, accounts: { [ALICE]: full } }));
+    await writeFile(path, JSON.stringify({ formatVersion: 3, accounts: { [ALICE]: full } }));
     const storage = fileStorage(path);
     expect(await storage.load(ALICE)).toBeUndefined();
     await storage.save(ZOE, { kind: "replace", roster: full });
-    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({ formatVersion: 1, accounts: { [ZOE]: full } });
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({ formatVersion: 2, accounts: { [ZOE]: full } });
   });
 
   it("serialises 50 concurrent saves from two handles into one consistent file", async () => {
@@ -556,15 +568,13 @@ describe("fileStorage", () => {
         i % 2 === 0 ? one.save(ALICE, push(item, String(i + 1))) : two.save(ZOE, { kind: "request", jid: item.jid, request: { from: item.jid, receivedAt: i } }),
       ),
     );
-    const onDisk = JSON.parse(await readFile(path, "utf8")) as { accounts: Record<string, CachedRoster> };
-    expect(onDisk.accounts[ALICE]?.items.map((item) => item.jid)).toEqual([bob.jid, ...items.filter((_, i) => i % 2 === 0).map((item) => item.jid)]);
-    expect(onDisk.accounts[ALICE]?.version).toBe("49");
-    expect(onDisk.accounts[ZOE]?.requests).toHaveLength(25);
     // A fresh process (here: a fresh path with the same bytes) reads all of it back.
-    const copy = freshPath();
-    await mkdir(join(copy, ".."), { recursive: true });
-    await copyFile(path, copy);
-    expect(await fileStorage(copy).load(ALICE)).toEqual(onDisk.accounts[ALICE]);
+    const onDisk = fileStorage(await copied(path));
+    const alice = await onDisk.load(ALICE);
+    expect(alice?.items.map((item) => item.jid)).toEqual([bob.jid, ...items.filter((_, i) => i % 2 === 0).map((item) => item.jid)]);
+    expect(alice?.version).toBe("49");
+    expect((await onDisk.load(ZOE))?.requests).toHaveLength(25);
+    expect(alice).toEqual(await one.load(ALICE));
     expect(await tempsIn(join(path, ".."))).toEqual([]);
   });
 
@@ -576,9 +586,12 @@ describe("fileStorage", () => {
     let reads = 0;
     const reader = (async () => {
       while (!done) {
-        const data = JSON.parse(await readFile(path, "utf8")) as { formatVersion: number; accounts: Record<string, unknown> };
-        expect(data.formatVersion).toBe(1);
+        // The snapshot line is replaced whole (rename); only the line being appended may be cut.
+        const [first, ...log] = (await readFile(path, "utf8")).split("\n");
+        const data = JSON.parse(first ?? "") as { formatVersion: number; accounts: Record<string, unknown> };
+        expect(data.formatVersion).toBe(2);
         expect(parseCachedRoster(data.accounts[ALICE])).toBeDefined();
+        for (const line of log.slice(0, -1)) expect(() => JSON.parse(line)).not.toThrow();
         reads++;
       }
     })();
@@ -605,10 +618,54 @@ describe("fileStorage", () => {
     expect(await tempsIn(join(path, ".."))).toEqual([]);
     expect(await storage.load(ALICE)).toEqual(full);
     await rmdir(path);
-    await storage.save(ZOE, push(carol, "z1"));
+    await storage.save(ZOE, push(carol, "z1")); // nothing to append to: a new snapshot
     expect(JSON.parse(await readFile(path, "utf8"))).toEqual({
-      formatVersion: 1,
+      formatVersion: 2,
       accounts: { [ALICE]: full, [ZOE]: roster(undefined, [carol]) },
+    });
+  });
+
+  it("keeps a push to one appended line, and folds the log into a new snapshot once it outweighs the snapshot", async () => {
+    const path = freshPath();
+    const storage = fileStorage(path);
+    const oracle = memoryStorage();
+    const many = Array.from({ length: 300 }, (_, i): RosterItem => ({ ...dave, jid: `c${i}@localhost`, name: `Contact ${i}` }));
+    const first = { kind: "replace", roster: roster("1", many) } as const;
+    await storage.save(ALICE, first);
+    await oracle.save(ALICE, first);
+    const snapshot = (await readFile(path, "utf8")).split("\n")[0];
+    let lines = 1;
+    for (let i = 0; lines > 0 && i < 2_000; i++) {
+      const m = push({ ...dave, jid: `c${i % 400}@localhost`, name: `n${i}` }, String(i + 2));
+      await storage.save(ALICE, m);
+      await oracle.save(ALICE, m);
+      const text = await readFile(path, "utf8");
+      const [head, ...log] = text.split("\n");
+      if (head !== snapshot) {
+        // The fold: a new snapshot holding everything, and no log.
+        expect(log).toEqual([]);
+        expect(i).toBeGreaterThan(100);
+        lines = 0;
+        break;
+      }
+      expect(log).toHaveLength(i + 1); // one line per push, the snapshot untouched
+      lines = log.length;
+    }
+    expect(lines).toBe(0); // it did fold
+    expect(await fileStorage(await copied(path)).load(ALICE)).toEqual(await oracle.load(ALICE));
+  });
+
+  it("replays the log up to a line cut short by a crash, then rewrites the snapshot", async () => {
+    const path = freshPath();
+    await mkdir(join(path, ".."), { recursive: true });
+    const line = (record: unknown) => JSON.stringify(record);
+    await writeFile(path, [line({ formatVersion: 2, accounts: { [ALICE]: full } }), line({ account: ALICE, mutation: push(dave, "8") }), line({ account: ALICE, mutation: push(carol, "9") }).slice(0, 30)].join("\n"));
+    const storage = fileStorage(path);
+    expect(await storage.load(ALICE)).toEqual({ ...full, version: "8", items: [...full.items, dave] });
+    await storage.save(ZOE, push(bob, "z1"));
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({
+      formatVersion: 2,
+      accounts: { [ALICE]: { ...full, version: "8", items: [...full.items, dave] }, [ZOE]: roster(undefined, [bob]) },
     });
   });
 
