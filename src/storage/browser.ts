@@ -4,7 +4,7 @@
  * validate what they read, as any stored data may be from another app version or torn.
  */
 import { PresenceError, PresenceErrorCode } from "../errors.js";
-import { logMutation, needsBase, parseHead, readLoggedCache, TrustedBases, type CacheHead, type LoggedWrite } from "./change-log.js";
+import { logMutation, needsBase, parseHead, readLoggedCache, TrustedBases, type LoggedWrite } from "./change-log.js";
 import type { RosterMutation, RosterStorage } from "./types.js";
 import { checkAccount, checkMutation } from "./validate.js";
 
@@ -110,7 +110,7 @@ export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factoryLike?:
     const write = (run: () => LoggedWrite | undefined) => {
       try {
         const next = run();
-        if (next?.head === undefined) {
+        if (next === undefined) {
           heads.delete(account);
           bases.delete(account);
           return;
@@ -152,9 +152,7 @@ export function indexedDbStorage(dbName: string = DEFAULT_DB_NAME, factoryLike?:
         requestResult(transaction.objectStore(HEADS).get(key)),
         requestResult(transaction.objectStore(BASES).get(key)),
       ]);
-      const cached = readLoggedCache(head, base);
-      if (cached !== undefined) trusted.add((head as CacheHead).baseId);
-      return cached;
+      return readLoggedCache(head, base, trusted);
     },
     save: async (account: string, mutation: RosterMutation) => {
       const key = checkAccount(account);
@@ -216,10 +214,7 @@ export function localStorageStorage(prefix: string = DEFAULT_PREFIX, storage?: S
     load: async (account) => {
       const key = checkAccount(account);
       const web = backend();
-      const head = json(web.getItem(headKey(key)));
-      const cached = readLoggedCache(head, json(web.getItem(baseKey(key))));
-      if (cached !== undefined) trusted.add((head as CacheHead).baseId);
-      return cached;
+      return readLoggedCache(json(web.getItem(headKey(key))), json(web.getItem(baseKey(key))), trusted);
     },
     save: async (account: string, mutation: RosterMutation) => {
       const key = checkAccount(account);
@@ -231,7 +226,7 @@ export function localStorageStorage(prefix: string = DEFAULT_PREFIX, storage?: S
       // leaves a head and a base that are not a pair, which reads as no cache.
       if (next.base !== undefined) web.setItem(baseKey(key), JSON.stringify(next.base));
       web.setItem(headKey(key), JSON.stringify(next.head));
-      trusted.add((next.head as CacheHead).baseId);
+      trusted.add(next.head.baseId);
     },
     clear: async (account) => {
       const key = checkAccount(account);

@@ -50,9 +50,9 @@ export interface CacheBase {
   readonly items: readonly RosterItem[];
 }
 
-/** What one mutation writes: the head (`undefined`: delete both records), and a base if it changed. */
+/** What one mutation writes: the head, and the base if it changed. */
 export interface LoggedWrite {
-  readonly head: CacheHead | undefined;
+  readonly head: CacheHead;
   readonly base?: CacheBase;
 }
 
@@ -110,12 +110,14 @@ function withChanges(items: readonly RosterItem[], changes: readonly LoggedChang
 /**
  * The cache the two stored records make, or `undefined` when either is absent or malformed, or
  * when they are not a pair. Everything is validated as `parseCachedRoster` does, and rebuilt.
+ * A valid base is added to `trusted`, if given: the adapter has now read it whole.
  */
-export function readLoggedCache(headValue: unknown, baseValue: unknown): CachedRoster | undefined {
+export function readLoggedCache(headValue: unknown, baseValue: unknown, trusted?: TrustedBases): CachedRoster | undefined {
   const head = parseHead(headValue);
   if (head === undefined || !isRecord(baseValue) || baseValue["id"] !== head.baseId) return undefined;
   const base = parseCachedRoster({ version: undefined, items: baseValue["items"], requests: [], preApprovals: [] });
   if (base === undefined) return undefined;
+  trusted?.add(head.baseId);
   // Both parts are checked and rebuilt now, and merging by JID keeps the items' JIDs unique.
   return { version: head.version, items: withChanges(base.items, head.changes), requests: head.requests, preApprovals: head.preApprovals };
 }

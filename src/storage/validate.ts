@@ -8,9 +8,6 @@ import type { RosterItem, Subscription } from "../roster/model.js";
 import type { SubscriptionRequest } from "../roster/store.js";
 import type { CachedRoster, PreApprovalIntent, RosterMutation } from "./types.js";
 
-/** The version of the envelope adapters wrap a cache in; a different one reads as corrupt. */
-export const STORAGE_FORMAT_VERSION = 1;
-
 const SUBSCRIPTIONS: ReadonlySet<unknown> = new Set<Subscription>(["none", "to", "from", "both"]);
 
 type Fields = Record<string, unknown>;
@@ -174,15 +171,4 @@ export function checkMutation(value: unknown): RosterMutation {
 export function checkAccount(account: unknown): string {
   if (isBareJid(account)) return account;
   throw new PresenceError(PresenceErrorCode.InvalidJid, `Invalid account ${JSON.stringify(account)}: expected a bare JID`);
-}
-
-/** The cache inside a versioned envelope `{ formatVersion, roster }`, or `undefined`. */
-export function parseEnvelope(value: unknown): CachedRoster | undefined {
-  if (!isRecord(value) || value["formatVersion"] !== STORAGE_FORMAT_VERSION) return undefined;
-  return parseCachedRoster(value["roster"]);
-}
-
-/** `roster` wrapped in the envelope {@link parseEnvelope} reads. */
-export function toEnvelope(roster: CachedRoster): { formatVersion: number; roster: CachedRoster } {
-  return { formatVersion: STORAGE_FORMAT_VERSION, roster };
 }

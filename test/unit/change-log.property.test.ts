@@ -42,7 +42,7 @@ describe("change log (browser caches' layout)", () => {
           const next = read ? logMutation(parsed, m, { value: base }, 2) : logMutation(parsed, m, undefined, 2);
           head = JSON.parse(JSON.stringify(next.head));
           if (next.base !== undefined) base = JSON.parse(JSON.stringify(next.base));
-          if (next.head !== undefined) trusted.add(next.head.baseId);
+          trusted.add(next.head.baseId);
           // A push to a logged JID, or while the log has room, leaves the base as it was.
           const logged = parsed?.changes.some((change) => change.jid === (m as { jid?: string }).jid) ?? false;
           if (m.kind !== "replace" && parsed !== undefined && !read && (logged || parsed.changes.length < 2)) {
