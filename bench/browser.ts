@@ -44,9 +44,17 @@ export interface BrowserTimes {
 }
 
 /** bench/browser-page.ts with xmpp.js and the SDK, as one classic script. */
-export async function pageScript(): Promise<string> {
+export function pageScript(): Promise<string> {
+  return pageBundle(ENTRY);
+}
+
+/**
+ * The TypeScript module `entry` and everything it imports (the SDK, xmpp.js), bundled for a
+ * page as one classic script: WebSocket only, as an app would ship it.
+ */
+export async function pageBundle(entry: string): Promise<string> {
   const build = await rollup({
-    input: ENTRY,
+    input: entry,
     logLevel: "silent",
     plugins: [
       transpileTs(),

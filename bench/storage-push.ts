@@ -9,40 +9,22 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import commonjsPlugin from "@rollup/plugin-commonjs";
-import { nodeResolve } from "@rollup/plugin-node-resolve";
 import { chromium } from "playwright-core";
-import { rollup } from "rollup";
-import { CHROMIUM, servePage } from "./browser.js";
+import { CHROMIUM, pageBundle, servePage } from "./browser.js";
 import type { PushTimes, StorageKind } from "./storage-page.js";
-import { transpileTs } from "./transpile.js";
 import { fileStorage } from "../src/storage/file.js";
 import { memoryStorage } from "../src/storage/memory.js";
 import type { RosterItem } from "../src/roster/model.js";
 import type { RosterStorage } from "../src/storage/types.js";
 
-const commonjs = commonjsPlugin as unknown as (typeof commonjsPlugin)["default"];
 const PUSHES = Number(process.env["PUSHES"] ?? 50);
-
-async function script(): Promise<string> {
-  const build = await rollup({
-    input: fileURLToPath(new URL("./storage-page.ts", import.meta.url)),
-    logLevel: "silent",
-    plugins: [transpileTs(), nodeResolve({ browser: true, preferBuiltins: false }), commonjs()],
-  });
-  try {
-    return (await build.generate({ format: "iife", inlineDynamicImports: true })).output[0].code;
-  } finally {
-    await build.close();
-  }
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1] ?? Number.NaN;
 }
 
-const served = await servePage(await script());
+const served = await servePage(await pageBundle(fileURLToPath(new URL("./storage-page.ts", import.meta.url))));
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
 try {
   const page = await browser.newPage();

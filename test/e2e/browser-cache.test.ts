@@ -7,21 +7,12 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import commonjsPlugin from "@rollup/plugin-commonjs";
-import { nodeResolve } from "@rollup/plugin-node-resolve";
-import replacePlugin from "@rollup/plugin-replace";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { rollup } from "rollup";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { CHROMIUM, servePage } from "../../bench/browser.js";
-import { transpileTs } from "../../bench/transpile.js";
+import { CHROMIUM, pageBundle, servePage } from "../../bench/browser.js";
 import { MAX_LOGGED_CHANGES } from "../../src/storage/change-log.js";
 import { registerAccounts } from "../../src/testing/prosody.js";
 import type { CacheRunOptions, CacheRunResult } from "./cache-page.js";
-
-// Their types describe CommonJS modules under NodeNext, while Node loads their ESM builds.
-const commonjs = commonjsPlugin as unknown as (typeof commonjsPlugin)["default"];
-const replace = replacePlugin as unknown as (typeof replacePlugin)["default"];
 
 const prosody = inject("prosody");
 const CONTACTS = MAX_LOGGED_CHANGES + 44; // more new JIDs than the log holds: at least one fold
@@ -32,19 +23,7 @@ let served: Awaited<ReturnType<typeof servePage>>;
 beforeAll(async () => {
   // chat-ui.test.ts installs chromium when it is missing; here it must be there.
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`sudo apt-get install -y chromium\``);
-  const build = await rollup({
-    input: fileURLToPath(new URL("./cache-page.ts", import.meta.url)),
-    logLevel: "silent",
-    plugins: [
-      transpileTs(),
-      nodeResolve({ browser: true, preferBuiltins: false }),
-      commonjs(),
-      replace({ preventAssignment: true, values: { "process.env.XMPP_DEBUG": "undefined" } }),
-    ],
-  });
-  const { output } = await build.generate({ format: "iife", inlineDynamicImports: true });
-  await build.close();
-  served = await servePage(output[0].code);
+  served = await servePage(await pageBundle(fileURLToPath(new URL("./cache-page.ts", import.meta.url))));
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
 }, 60_000);
 
