@@ -167,13 +167,15 @@ class FileEngine {
   /**
    * Persists `records` and only then applies them to `committed` (a failed write leaves the
    * committed state as the file has it): appended as log lines while the log stays small,
-   * else folded with everything into a new snapshot.
+   * else folded with everything into a new snapshot. A whole roster (`replace`) always goes
+   * into a snapshot: as a line it would weigh as much, and the log would fold soon after.
    */
   async #write(committed: Map<string, KeyedCache>, records: LogRecord[]): Promise<void> {
-    const lines = records.map((record) => JSON.stringify(record));
+    const small = this.#appendable && records.every((record) => "clear" in record || record.mutation.kind !== "replace");
+    const lines = small ? records.map((record) => JSON.stringify(record)) : [];
     const length = lines.reduce((sum, line) => sum + line.length + 1, 0);
     const append =
-      this.#appendable &&
+      small &&
       this.#logLines + lines.length <= MAX_LOG_LINES &&
       this.#logLength + length <= Math.max(this.#snapshotLength, MIN_LOG_LENGTH);
     if (append && (await this.#append(`\n${lines.join("\n")}`))) {
@@ -182,8 +184,8 @@ class FileEngine {
       for (const record of records) replayRecord(record, committed);
       return;
     }
-    // The snapshot: every account's cache after the records, from arrays (an untouched account's
-    // are shared, not copied), so nothing in `committed` changes unless the write succeeds.
+    // The snapshot: every account's cache after the records, as arrays of the same item objects,
+    // so nothing in `committed` changes unless the write succeeds.
     const next = new Map<string, CachedRoster>();
     for (const [account, cache] of committed) next.set(account, unkeyed(cache));
     for (const record of records) {

@@ -520,6 +520,9 @@ describe("fileStorage", () => {
       { account: ALICE, clear: true },
     ]);
     expect(await fileStorage(await copied(path)).load(ZOE)).toEqual(roster(undefined, [dave]));
+    // A whole roster goes into a new snapshot, not into the log.
+    await storage.save(ZOE, { kind: "replace", roster: full });
+    expect((await readFile(path, "utf8")).split("\n").map((line) => JSON.parse(line) as unknown)).toEqual([{ formatVersion: 2, accounts: { [ZOE]: full } }]);
     if (process.platform !== "win32") expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(await tempsIn(join(path, ".."))).toEqual([]);
   });
