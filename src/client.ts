@@ -194,6 +194,8 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   #unconfirmed = new Set<string>();
   #expiryTimer: ReturnType<typeof setTimeout> | undefined;
   #persisting: Promise<void> = Promise.resolve();
+  /** A save failed since the last whole roster was saved: the cache holds no version (#persist). */
+  #cacheStale = false;
   #policy: AutoReplyPolicy;
   #replying = new Set<string>();
   #features = { preApproval: false, rosterVersioning: false };
@@ -848,10 +850,21 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
   #persist(mutation: RosterMutation): void {
     const account = this.#ownKeys().own;
     if (account === undefined || !this.#cacheLoaded) return;
-    // Saves run in order; a failed one is reported and does not stop the next.
+    // Saves run in order; a failed one is reported and does not stop the next. The cache then
+    // lacks that change, so it no longer holds the roster at any version (RFC 6121 §2.6): saved
+    // on, with the versions of later pushes, it would make the next login trust stale items
+    // (test/integration/cache-failure.test.ts). So it is cleared, and until a whole roster is
+    // saved again, pushes are saved without their version: what is cached is unversioned.
     this.#persisting = this.#persisting
-      .then(() => this.#storage.save(account, mutation))
-      .catch((error: unknown) => this.#reportError(error));
+      .then(async () => {
+        await this.#storage.save(account, this.#cacheStale && mutation.kind === "item" ? { ...mutation, version: undefined } : mutation);
+        if (mutation.kind === "replace") this.#cacheStale = false;
+      })
+      .catch(async (error: unknown) => {
+        this.#cacheStale = true;
+        this.#reportError(error);
+        await this.#storage.clear(account).catch((failed: unknown) => this.#reportError(failed));
+      });
   }
 
   /** Resolves when every roster change so far has been written to the storage. */
