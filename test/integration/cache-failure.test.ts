@@ -3,14 +3,10 @@
 // previous cache in place, and the pushes that followed were saved on top of it with their
 // versions: the next login sent that version, the server answered "current", and the roster
 // showed the stale items. Against the project's real server.
-import { afterEach, describe, expect, it } from "vitest";
-import { createPresenceClient, memoryStorage, type PresenceClient, type RosterMutation, type RosterStorage } from "../../src/index.js";
-import { freshAccounts, server } from "../support/server.js";
-
-const clients: PresenceClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.stop().catch(() => undefined)));
-});
+import { describe, expect, it } from "vitest";
+import { memoryStorage, type PresenceClient, type RosterMutation, type RosterStorage } from "../../src/index.js";
+import type { ProsodyAccount } from "../../src/testing/prosody.js";
+import { freshAccounts, online, server } from "../support/server.js";
 
 /**
  * A memoryStorage whose next `replace` save rejects once `failNextReplace` is set; with
@@ -36,19 +32,8 @@ function flakyStorage(clearFails: boolean): RosterStorage & { failNextReplace: b
   return storage;
 }
 
-async function session(account: { username: string; password: string }, storage: RosterStorage | undefined, errors: unknown[] = []): Promise<PresenceClient> {
-  const client = createPresenceClient({
-    service: server.service,
-    domain: server.domain,
-    username: account.username,
-    password: account.password,
-    saslMechanism: "PLAIN",
-    ...(storage === undefined ? {} : { storage }),
-  });
-  client.on("error", (error) => errors.push(error));
-  clients.push(client);
-  await client.start();
-  return client;
+function session(account: ProsodyAccount, storage: RosterStorage | undefined, errors: unknown[] = []): Promise<PresenceClient> {
+  return online(account, { ...(storage === undefined ? {} : { storage }), errors });
 }
 
 const jids = (client: PresenceClient) => [...client.roster.getSnapshot().entries.keys()].sort();

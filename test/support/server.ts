@@ -6,7 +6,7 @@
 import { WebSocket as NodeWebSocket } from "ws";
 import { afterEach, inject } from "vitest";
 import type { ProvidedServer } from "../provide.js";
-import { createPresenceClient, type PresenceClient, type AutoReplyPolicy, type ClientEvents, type OwnPresence } from "../../src/index.js";
+import { createPresenceClient, type PresenceClient, type AutoReplyPolicy, type ClientEvents, type OwnPresence, type RosterStorage } from "../../src/index.js";
 import { NS_ROSTER, parseRosterQuery } from "../../src/roster/codec.js";
 import { registerEjabberdAccounts } from "../../src/testing/ejabberd.js";
 import { registerAccounts, type ProsodyAccount } from "../../src/testing/prosody.js";
@@ -40,6 +40,10 @@ export interface ClientOptions {
   resource?: string;
   presence?: OwnPresence;
   redeliveryWindowMs?: number;
+  /** The roster cache (default: the SDK's `memoryStorage()`). */
+  storage?: RosterStorage;
+  /** Collects the client's `error` events here instead of failing the test with them. */
+  errors?: unknown[];
 }
 
 /** A presence client for `account` (PLAIN over loopback for speed), stopped after the test. */
@@ -54,9 +58,12 @@ export function presenceClient(account: ProsodyAccount, options: ClientOptions =
     ...(options.autoReply === undefined ? {} : { autoReply: options.autoReply }),
     ...(options.presence === undefined ? {} : { presence: options.presence }),
     ...(options.redeliveryWindowMs === undefined ? {} : { redeliveryWindowMs: options.redeliveryWindowMs }),
+    ...(options.storage === undefined ? {} : { storage: options.storage }),
   });
+  const { errors } = options;
   client.on("error", (error) => {
-    throw error; // surfaces in vitest as an unhandled error: background failures must not hide
+    if (errors === undefined) throw error; // surfaces in vitest as an unhandled error: background failures must not hide
+    errors.push(error);
   });
   running.push(client);
   return client;
