@@ -67,4 +67,15 @@ describe("browser roster caches in Chromium, against Prosody", () => {
     },
     90_000,
   );
+
+  it("indexeddb: a database an earlier version left (version 1) is upgraded, its caches dropped", async () => {
+    const tab = await page();
+    const result = await tab.evaluate(() => (globalThis as unknown as { upgradeRun: () => Promise<unknown> }).upgradeRun());
+    expect(tab.errors).toEqual([]);
+    expect(result).toEqual({
+      before: null, // the old record is not read as a cache
+      stores: ["roster-bases", "roster-heads"],
+      after: { version: "8", items: [{ jid: "bob@example.org", groups: [], subscription: "both", pendingOut: false, approved: false }], requests: [], preApprovals: [] },
+    });
+  });
 });

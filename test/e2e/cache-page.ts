@@ -2,7 +2,7 @@
  * The page side of test/e2e/browser-cache.test.ts (bundled for Chromium by that test): a real
  * client with a browser roster cache, against the test Prosody over WebSocket.
  */
-import { createPresenceClient, indexedDbStorage, localStorageStorage, type RosterItem, type RosterStorage } from "../../src/index.js";
+import { createPresenceClient, indexedDbStorage, localStorageStorage, type CachedRoster, type RosterItem, type RosterStorage } from "../../src/index.js";
 
 export interface CacheRunOptions {
   storage: "indexeddb" | "localstorage";
@@ -57,4 +57,35 @@ async function cacheRun(options: CacheRunOptions): Promise<CacheRunResult> {
   return { first, cached, second };
 }
 
-(globalThis as unknown as { cacheRun: typeof cacheRun }).cacheRun = cacheRun;
+/**
+ * A database of the first layout (version 1: one record per account in "rosters"), as an earlier
+ * version of the SDK left it: what `indexedDbStorage` loads from it, the stores it leaves, and
+ * what it loads after a save.
+ */
+async function upgradeRun(): Promise<{ before: unknown; stores: string[]; after: unknown }> {
+  const name = `xmpp-presence-e2e-upgrade-${Date.now()}`;
+  const request = indexedDB.open(name, 1);
+  request.onupgradeneeded = () => request.result.createObjectStore("rosters");
+  const old = await new Promise<IDBDatabase>((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const roster: CachedRoster = { version: "7", items: [{ jid: "bob@example.org", groups: [], subscription: "both", pendingOut: false, approved: false }], requests: [], preApprovals: [] };
+  const tx = old.transaction("rosters", "readwrite");
+  tx.objectStore("rosters").put({ formatVersion: 1, roster }, "alice@example.org");
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  old.close();
+  const storage = indexedDbStorage(name);
+  const before = await storage.load("alice@example.org");
+  await storage.save("alice@example.org", { kind: "replace", roster: { ...roster, version: "8" } });
+  const after = await indexedDbStorage(name).load("alice@example.org");
+  const check = await new Promise<IDBDatabase>((resolve) => {
+    const again = indexedDB.open(name);
+    again.onsuccess = () => resolve(again.result);
+  });
+  const stores = Array.from(check.objectStoreNames).sort();
+  check.close();
+  return { before: before ?? null, stores, after };
+}
+
+Object.assign(globalThis, { cacheRun, upgradeRun });
