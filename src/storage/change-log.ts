@@ -14,7 +14,7 @@
 import type { RosterItem } from "../roster/model.js";
 import type { SubscriptionRequest } from "../roster/store.js";
 import { applyMutation, type CachedRoster, type PreApprovalIntent, type RosterMutation } from "./types.js";
-import { parseCachedRoster, parseMutation } from "./validate.js";
+import { isRecord, parseCachedRoster, parseMutation } from "./validate.js";
 
 /** The format of a head; any other reads as no cache. */
 export const HEAD_FORMAT_VERSION = 2;
@@ -58,10 +58,6 @@ export interface LoggedWrite {
 
 function newBaseId(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** A stored head rebuilt and checked, or `undefined` (absent, another format, any bad field). */

@@ -12,7 +12,8 @@ const SUBSCRIPTIONS: ReadonlySet<unknown> = new Set<Subscription>(["none", "to",
 
 type Fields = Record<string, unknown>;
 
-function isRecord(value: unknown): value is Fields {
+/** A plain object (not null, not an array): what a stored record must at least be. */
+export function isRecord(value: unknown): value is Fields {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
