@@ -6,7 +6,7 @@
  * (`{"formatVersion":2,"accounts":{…}}`), written atomically (temp file in the same directory,
  * fsync, rename); each later line is one saved mutation (`{"account":…,"mutation":…}`, or
  * `{"account":…,"clear":true}`), appended and fsynced. So a roster push writes one line, not the
- * whole roster (at 100 000 items a rewrite took 105–146 ms per push); once the appended lines
+ * whole roster (at 100 000 items a rewrite took 105–158 ms per push); once the appended lines
  * outweigh the snapshot (or number 10 000), the next write folds them into a new snapshot.
  * Writes are serialised through a queue and grouped: saves that queue up while a write is in
  * flight go out in the next single write. A line cut short by a crash ends the log there (the
@@ -19,7 +19,7 @@ import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises
 import { basename, dirname, join, resolve } from "node:path";
 import { apply, keyed, unkeyed, type KeyedCache } from "./keyed-cache.js";
 import { applyMutation, type CachedRoster, type RosterMutation, type RosterStorage } from "./types.js";
-import { checkAccount, checkMutation, parseCachedRoster, parseMutation } from "./validate.js";
+import { checkAccount, checkMutation, isRecord, parseCachedRoster, parseMutation } from "./validate.js";
 
 /** A line of the log: one saved mutation, or a cleared account. */
 type LogRecord = { account: string; mutation: RosterMutation } | { account: string; clear: true };
@@ -72,7 +72,8 @@ function parseSnapshot(line: string): { caches: Map<string, KeyedCache>; format:
   return { caches, format: formatVersion };
 }
 
-// Applies one log line to `caches`; false (nothing applied) for a line that is not a record.
+// Applies one log line to `caches` (checked first, as anything read from the file is);
+// false (nothing applied) for a line that is not a record.
 function replay(line: string, caches: Map<string, KeyedCache>): boolean {
   let record: unknown;
   try {
@@ -80,16 +81,12 @@ function replay(line: string, caches: Map<string, KeyedCache>): boolean {
   } catch {
     return false;
   }
-  if (typeof record !== "object" || record === null) return false;
-  const { account, mutation, clear } = record as Record<string, unknown>;
+  if (!isRecord(record)) return false;
+  const { account, mutation, clear } = record;
   if (typeof account !== "string" || account === "" || account.includes("/")) return false;
-  if (clear === true) {
-    caches.delete(account);
-    return true;
-  }
-  const m = parseMutation(mutation);
-  if (m === undefined) return false;
-  caches.set(account, apply(caches.get(account), m));
+  const m = clear === true ? undefined : parseMutation(mutation);
+  if (clear !== true && m === undefined) return false;
+  replayRecord(m === undefined ? { account, clear: true } : { account, mutation: m }, caches);
   return true;
 }
 
