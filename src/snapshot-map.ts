@@ -28,6 +28,42 @@ interface Epoch<K, V> {
   base: ReadonlyMap<K, V>;
   /** Changes since, per key. */
   readonly history: Map<K, Versions<V>>;
+  /** The base as arrays, made by the first iteration that needs them (see {@link slotsOf}). */
+  slots?: BaseSlots<K, V>;
+}
+
+/**
+ * The epoch's base laid out by position, so that iterating a snapshot with changes reads arrays
+ * instead of looking every base key up in the history: that lookup per key made a snapshot of
+ * 100 000 entries with 500 changes 15–40× slower to iterate than a Map (bench/snapshot-iterate.ts).
+ * Made once per epoch, on the first iteration that finds a history, and kept up to date by
+ * {@link SnapshotMapWriter.snapshot} (one lookup per newly changed key) from then on.
+ */
+interface BaseSlots<K, V> {
+  readonly keys: K[];
+  readonly values: V[];
+  /** Each base key's position. */
+  readonly index: Map<K, number>;
+  /** Per position, the sequence number of the key's first version in the epoch; 0 for none yet. */
+  readonly firstChange: number[];
+}
+
+function slotsOf<K, V>(epoch: Epoch<K, V>): BaseSlots<K, V> {
+  if (epoch.slots !== undefined) return epoch.slots;
+  const keys: K[] = [];
+  const values: V[] = [];
+  const index = new Map<K, number>();
+  for (const [key, value] of epoch.base) {
+    index.set(key, keys.length);
+    keys.push(key);
+    values.push(value);
+  }
+  const firstChange = new Array<number>(keys.length).fill(0);
+  for (const [key, versions] of epoch.history) {
+    const position = index.get(key);
+    if (position !== undefined) firstChange[position] = versions[0] as number;
+  }
+  return (epoch.slots = { keys, values, index, firstChange });
 }
 
 /** "No version at or before the sequence number": the base entry holds. */
@@ -61,41 +97,16 @@ export class SnapshotMap<K, V> implements ReadonlyMap<K, V> {
     return value === NONE ? this.#epoch.base.has(key) : value !== DELETED;
   }
 
-  *entries(): MapIterator<[K, V]> {
-    const epoch = this.#epoch;
-    const { history } = epoch;
-    let base = epoch.base;
-    let iterator = base.entries();
-    let position = 0;
-    for (;;) {
-      // A base shared with the live map (copy on write) is replaced by its copy just before the
-      // live map changes: an iteration paused meanwhile goes on in the copy, at the same place.
-      if (epoch.base !== base) {
-        base = epoch.base;
-        iterator = base.entries();
-        for (let i = 0; i < position; i++) iterator.next();
-      }
-      const step = iterator.next();
-      if (step.done) break;
-      position++;
-      const [key, value] = step.value;
-      const version = valueAt(history.get(key), this.#seq);
-      if (version === NONE) yield [key, value];
-      else if (version !== DELETED) yield [key, version];
-    }
-    for (const [key, versions] of history) {
-      if (epoch.base.has(key)) continue;
-      const version = valueAt(versions, this.#seq);
-      if (version !== NONE && version !== DELETED) yield [key, version];
-    }
+  entries(): MapIterator<[K, V]> {
+    return new SnapshotIterator(this.#epoch, this.#seq, ENTRIES);
   }
 
-  *keys(): MapIterator<K> {
-    for (const [key] of this.entries()) yield key;
+  keys(): MapIterator<K> {
+    return new SnapshotIterator(this.#epoch, this.#seq, KEYS);
   }
 
-  *values(): MapIterator<V> {
-    for (const [, value] of this.entries()) yield value;
+  values(): MapIterator<V> {
+    return new SnapshotIterator(this.#epoch, this.#seq, VALUES);
   }
 
   [Symbol.iterator](): MapIterator<[K, V]> {
@@ -103,7 +114,8 @@ export class SnapshotMap<K, V> implements ReadonlyMap<K, V> {
   }
 
   forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
+    const iterator = new SnapshotIterator<K, V, [K, V]>(this.#epoch, this.#seq, ENTRIES);
+    for (let step = iterator.next(); !step.done; step = iterator.next()) callback.call(thisArg, step.value[1], step.value[0], this);
   }
 
   get [Symbol.toStringTag](): string {
@@ -130,6 +142,104 @@ function valueAt<V>(versions: Versions<V> | undefined, seq: number): V | typeof 
   }
   return low === 0 ? NONE : (versions[2 * low - 1] as V | typeof DELETED);
 }
+
+const ENTRIES = 0;
+const KEYS = 1;
+const VALUES = 2;
+type IterationKind = typeof ENTRIES | typeof KEYS | typeof VALUES;
+
+/**
+ * What `entries()`, `keys()` and `values()` of a {@link SnapshotMap} return. A class rather than
+ * generators: a resumption and a `[key, value]` array per entry, and a second generator for
+ * `keys()`/`values()`, made a 100 000-entry snapshot 10–40× slower to iterate than a Map, and a
+ * UI that lists the roster iterates it on every change (bench/snapshot-iterate.ts).
+ *
+ * Base entries, then the keys added since the epoch began (in the order they were first
+ * changed). A snapshot whose epoch has no history yet is its base, read through the base's own
+ * iterator; otherwise the base is read by position from its slots.
+ */
+class SnapshotIterator<K, V, T> {
+  readonly #epoch: Epoch<K, V>;
+  readonly #seq: number;
+  readonly #kind: IterationKind;
+  /** Read by position (the epoch had a history when the iteration began), else undefined. */
+  readonly #slots: BaseSlots<K, V> | undefined;
+  #base: ReadonlyMap<K, V>;
+  #baseEntries: MapIterator<[K, V]> | undefined;
+  /** Base entries read so far. */
+  #position = 0;
+  /** Then the keys added since the epoch began, from its history. */
+  #added: MapIterator<[K, Versions<V>]> | undefined;
+
+  constructor(epoch: Epoch<K, V>, seq: number, kind: IterationKind) {
+    this.#epoch = epoch;
+    this.#seq = seq;
+    this.#kind = kind;
+    this.#base = epoch.base;
+    if (epoch.history.size > 0) this.#slots = slotsOf(epoch);
+    else this.#baseEntries = epoch.base.entries();
+  }
+
+  next(): IteratorResult<T, undefined> {
+    const epoch = this.#epoch;
+    const seq = this.#seq;
+    if (this.#added === undefined) {
+      const slots = this.#slots;
+      if (slots !== undefined) {
+        const { keys, values, firstChange } = slots;
+        while (this.#position < keys.length) {
+          const position = this.#position++;
+          const changed = firstChange[position] as number;
+          // Unchanged up to this snapshot: the base entry, with no lookup.
+          if (changed === 0 || changed > seq) return this.#result(keys[position] as K, values[position] as V);
+          const key = keys[position] as K;
+          const version = valueAt(epoch.history.get(key), seq);
+          if (version === NONE) return this.#result(key, values[position] as V);
+          if (version !== DELETED) return this.#result(key, version);
+        }
+      } else {
+        // No history when the iteration began, so no slots; one may come while it is paused
+        // (its versions are all later than this snapshot). A base shared with the live map (copy
+        // on write) is replaced by its copy just before the live map changes: the iteration goes
+        // on in the copy, at the same place.
+        if (epoch.base !== this.#base) {
+          this.#base = epoch.base;
+          this.#baseEntries = this.#base.entries();
+          for (let i = 0; i < this.#position; i++) this.#baseEntries.next();
+        }
+        const step = (this.#baseEntries as MapIterator<[K, V]>).next();
+        if (!step.done) {
+          this.#position++;
+          // The base's own [key, value] pair is a fresh array: entries() hands it on as it is.
+          const kind = this.#kind;
+          return { done: false, value: (kind === VALUES ? step.value[1] : kind === KEYS ? step.value[0] : step.value) as T };
+        }
+      }
+      this.#added = epoch.history.entries();
+    }
+    for (let step = this.#added.next(); !step.done; step = this.#added.next()) {
+      const [key, versions] = step.value;
+      if (epoch.base.has(key)) continue;
+      const version = valueAt(versions, seq);
+      if (version !== NONE && version !== DELETED) return this.#result(key, version);
+    }
+    // Ended: each further call ends here again.
+    return { done: true, value: undefined };
+  }
+
+  #result(key: K, value: V): IteratorResult<T, undefined> {
+    const kind = this.#kind;
+    return { done: false, value: (kind === VALUES ? value : kind === KEYS ? key : [key, value]) as T };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+// Iterator helpers (`.map()`, `.toArray()`, … where the runtime has them) as on a Map's own
+// iterators and on generators: they live on %IteratorPrototype%.
+Object.setPrototypeOf(SnapshotIterator.prototype, Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object);
 
 /**
  * Publishes snapshots of a live `Map` that its owner mutates: call {@link mark} with every key
@@ -180,6 +290,14 @@ export class SnapshotMapWriter<K, V> {
   /** An immutable copy of the live map as it is now. */
   snapshot(): SnapshotMap<K, V> {
     if (!this.#all && this.#dirty.size === 0) return this.#current;
+    // The epoch's base is still the live map, so nothing was written since it began (beforeWrite
+    // comes first): its snapshots already hold what the live map holds. A new epoch sharing the
+    // live map too would leave the old one's snapshots reading the next writes.
+    if (this.#shared) {
+      this.#dirty.clear();
+      this.#all = false;
+      return this.#current;
+    }
     if (this.#all || this.#versions + this.#dirty.size > Math.max(64, this.live.size)) {
       this.#shared = this.copyOnWrite;
       this.#epoch = { base: this.copyOnWrite ? this.live : new Map(this.live), history: new Map() };
@@ -194,8 +312,13 @@ export class SnapshotMapWriter<K, V> {
         const versions = history.get(key);
         const previous = versions !== undefined ? versions[versions.length - 1] : (base.get(key) ?? DELETED);
         if (Object.is(previous, value)) continue;
-        if (versions === undefined) history.set(key, [seq, value]);
-        else versions.push(seq, value);
+        if (versions === undefined) {
+          history.set(key, [seq, value]);
+          // A base key's first change in the epoch, for iterations by position (BaseSlots).
+          const slots = this.#epoch.slots;
+          const position = slots?.index.get(key);
+          if (position !== undefined) (slots as BaseSlots<K, V>).firstChange[position] = seq;
+        } else versions.push(seq, value);
         this.#versions++;
       }
       this.#seq = seq;
