@@ -6,7 +6,8 @@
  * way of reading the snapshot (`for…of values()`, `[...values()]`, `forEach`, `for…of` entries,
  * `keys()`) is timed 15 times, against the same read of a plain `Map` holding the same entries
  * (what an app's own Map would cost). Medians and minimums, in ms, and the time of the very
- * first read of each snapshot.
+ * first read of each snapshot. Then `roster.groups()` (the roster by group, as a grouped contact
+ * list shows it) after each of 25 more pushes, each moving a contact to another group.
  * `node --expose-gc --import tsx bench/snapshot-iterate.ts [items]`
  */
 // @ts-expect-error -- @xmpp/xml ships no types (as in test/support/fake-xmpp.ts).
@@ -14,6 +15,7 @@ import parseXml from "@xmpp/xml/lib/parse.js";
 import type { XmlElement } from "../src/xmpp.js";
 import { parseRosterQuery } from "../src/roster/codec.js";
 import { RosterStoreImpl } from "../src/roster/store.js";
+import { createRosterEditor } from "../src/roster/editor.js";
 import { PresenceKind, PresenceStoreImpl } from "../src/presence/store.js";
 import { bareKeyOf } from "../src/jid.js";
 import { contactJid, rosterResult } from "./workloads.js";
@@ -109,3 +111,28 @@ for (let p = 0; p < PUSHES; p++) {
   presence.getSnapshot();
 }
 compare(`presence contacts after ${PUSHES} updates`, presence.getSnapshot().contacts);
+
+// The roster by group after each push, as a grouped contact list re-renders.
+const editor = createRosterEditor({
+  store: roster,
+  contactJid: (jid) => jid,
+  requireOnline: () => undefined,
+  request: () => Promise.reject(new Error("not connected")),
+  sendPresence: () => Promise.resolve(),
+});
+const GROUPS = ["Friends", "Family", "Work", "Colleagues", "Team A"];
+const groupsMs: number[] = [];
+for (let p = 0; p < 26; p++) {
+  const jid = contactJid((p * 104_729) % N);
+  roster.applyPush(jid, { jid, groups: [GROUPS[p % GROUPS.length] as string], subscription: "both", pendingOut: false, approved: false }, String(PUSHES + p + 2));
+  const start = performance.now();
+  const grouped = editor.groups();
+  groupsMs.push(performance.now() - start);
+  if (!grouped.groups.get(GROUPS[p % GROUPS.length] as string)?.some((entry) => entry.jid === jid)) throw new Error(`${jid} is not in its group`);
+}
+const [firstGroups, ...laterGroups] = groupsMs;
+laterGroups.sort((a, b) => a - b);
+console.log(
+  `roster.groups() after a push into ${N}: the first ${(firstGroups as number).toFixed(1)} ms (derived from scratch), ` +
+    `the next 25 median ${(laterGroups[laterGroups.length >> 1] as number).toFixed(2)} ms (max ${(laterGroups[laterGroups.length - 1] as number).toFixed(2)})`,
+);

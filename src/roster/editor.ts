@@ -6,8 +6,11 @@
 import { PresenceError, PresenceErrorCode } from "../errors.js";
 import { xml, type XmlElement } from "../xmpp.js";
 import { NS_ROSTER } from "./codec.js";
-import type { RosterEntry, RosterItem } from "./model.js";
+import { groupRoster, type DerivedGroups, type RosterGroups } from "./groups.js";
+import type { RosterItem } from "./model.js";
 import type { RosterSnapshot, RosterStoreImpl } from "./store.js";
+
+export type { RosterGroups } from "./groups.js";
 
 /** Name and groups of a roster item. */
 export interface RosterItemFields {
@@ -15,14 +18,6 @@ export interface RosterItemFields {
   name?: string;
   /** Group names; duplicates and empty names are dropped (§2.1.2.6). */
   groups?: readonly string[];
-}
-
-/** Roster entries by group, as {@link RosterEditor.groups} returns them. */
-export interface RosterGroups {
-  /** Each group with its members, groups in name order, members in JID order. */
-  readonly groups: ReadonlyMap<string, readonly RosterEntry[]>;
-  /** Entries in no group. */
-  readonly ungrouped: readonly RosterEntry[];
 }
 
 /** The write side of the roster. Methods are safe to call unbound. */
@@ -43,7 +38,11 @@ export interface RosterEditor {
    * contact that is not there succeeds (§2.5.3).
    */
   readonly remove: (jid: string) => Promise<void>;
-  /** Entries by group, derived from the current snapshot (the same object until it changes). */
+  /**
+   * Entries by group, derived from the current snapshot (the same object until it changes; its
+   * lists are frozen). After a change, only the groups the changed contacts leave or join are
+   * rebuilt, so calling it after every roster push stays cheap at any roster size.
+   */
   readonly groups: () => RosterGroups;
   /** Renames a group on every member (one roster set each). Resolves when all are done. */
   readonly renameGroup: (from: string, to: string) => Promise<void>;
@@ -103,6 +102,8 @@ export function createRosterEditor(deps: RosterEditorDeps): RosterEditor {
   const { store, contactJid, requireOnline, request, sendPresence } = deps;
   const pushTimeoutMs = deps.pushTimeoutMs ?? 5000;
   const groupsCache = new WeakMap<RosterSnapshot, RosterGroups>();
+  // The latest grouping, which the next one is updated from (see groups.ts).
+  let lastGroups: DerivedGroups | undefined;
 
   // §2.3.2: the server pushes the change to every interested resource, us included; the push,
   // not the IQ result, changes the local roster. Wait for it so callers can read the result.
@@ -166,19 +167,8 @@ export function createRosterEditor(deps: RosterEditorDeps): RosterEditor {
     const snapshot = store.getSnapshot();
     const cached = groupsCache.get(snapshot);
     if (cached) return cached;
-    const byGroup = new Map<string, RosterEntry[]>();
-    const ungrouped: RosterEntry[] = [];
-    const entries = [...snapshot.entries.values()].sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0));
-    for (const entry of entries) {
-      if (entry.groups.length === 0) ungrouped.push(entry);
-      for (const group of entry.groups) {
-        const members = byGroup.get(group) ?? [];
-        members.push(entry);
-        byGroup.set(group, members);
-      }
-    }
-    const sorted = new Map([...byGroup].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    const result: RosterGroups = Object.freeze({ groups: sorted, ungrouped });
+    const result = groupRoster(snapshot.entries, lastGroups);
+    lastGroups = { entries: snapshot.entries, result };
     groupsCache.set(snapshot, result);
     return result;
   };
