@@ -47,6 +47,19 @@ function reference(entries: Iterable<RosterEntry>): { groups: Array<[string, str
   };
 }
 
+/** A store and its editor, with no connection (groups() needs none). */
+function offlineRoster() {
+  const store = new RosterStoreImpl(bareKeyOf, () => undefined);
+  const editor = createRosterEditor({
+    store,
+    contactJid: (jid) => jid,
+    requireOnline: () => undefined,
+    request: () => Promise.reject(new Error("offline")),
+    sendPresence: () => Promise.resolve(),
+  });
+  return { store, editor };
+}
+
 function shape(result: RosterGroups): { groups: Array<[string, string[]]>; ungrouped: string[] } {
   return { groups: [...result.groups].map(([g, members]) => [g, members.map((e) => e.jid)]), ungrouped: result.ungrouped.map((e) => e.jid) };
 }
@@ -55,14 +68,7 @@ describe("roster.groups() (property)", () => {
   it("always equals the grouping derived from scratch, and earlier groupings never change", () => {
     fc.assert(
       fc.property(ops, (list) => {
-        const store = new RosterStoreImpl(bareKeyOf, () => undefined);
-        const editor = createRosterEditor({
-          store,
-          contactJid: (jid) => jid,
-          requireOnline: () => undefined,
-          request: () => Promise.reject(new Error("offline")),
-          sendPresence: () => Promise.resolve(),
-        });
+        const { store, editor } = offlineRoster();
         store.replaceItems(JIDS.slice(0, 6).map((jid, i) => item(jid, i % 2 ? ["Work"] : [])), "0");
         const handedOut: Array<[RosterGroups, ReturnType<typeof shape>, RosterEntry[]]> = [];
         let version = 1;
@@ -107,14 +113,7 @@ describe("roster.groups() (property)", () => {
   });
 
   it("a push into a large roster updates the grouping instead of deriving it again", () => {
-    const store = new RosterStoreImpl(bareKeyOf, () => undefined);
-    const editor = createRosterEditor({
-      store,
-      contactJid: (jid) => jid,
-      requireOnline: () => undefined,
-      request: () => Promise.reject(new Error("offline")),
-      sendPresence: () => Promise.resolve(),
-    });
+    const { store, editor } = offlineRoster();
     store.replaceItems(Array.from({ length: 2000 }, (_, i) => item(`c${i}@localhost`, [GROUPS[i % GROUPS.length] as string])), "1");
     const first = editor.groups();
     store.applyPush("c7@localhost", item("c7@localhost", ["Work"], "Renamed"), "2");
