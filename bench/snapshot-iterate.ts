@@ -8,7 +8,8 @@
  * (what an app's own Map would cost). Medians and minimums, in ms, and the time of the very
  * first read of each snapshot. Then `roster.groups()` (the roster by group, as a grouped contact
  * list shows it) after each of 25 more pushes, each moving a contact to another group.
- * `node --expose-gc --import tsx bench/snapshot-iterate.ts [items]`
+ * `node --expose-gc --import tsx bench/snapshot-iterate.ts [items]`; in headless Chromium:
+ * `node --import tsx bench/snapshot-iterate-chromium.ts`.
  */
 // @ts-expect-error -- @xmpp/xml ships no types (as in test/support/fake-xmpp.ts).
 import parseXml from "@xmpp/xml/lib/parse.js";
@@ -20,8 +21,10 @@ import { PresenceKind, PresenceStoreImpl } from "../src/presence/store.js";
 import { bareKeyOf } from "../src/jid.js";
 import { contactJid, rosterResult } from "./workloads.js";
 
-const N = Number(process.argv[2] ?? 100_000);
-const PUSHES = Number(process.env["PUSHES"] ?? 500);
+// Also bundled into a page by bench/snapshot-iterate-chromium.ts, where there is no `process`.
+const node = (globalThis as { process?: { argv: string[]; env: Record<string, string | undefined> } }).process;
+const N = Number(node?.argv[2] ?? 100_000);
+const PUSHES = Number(node?.env["PUSHES"] ?? 500);
 const RUNS = 15;
 
 function time(read: () => number): { median: number; min: number; first: number } {
@@ -74,7 +77,7 @@ function compare(label: string, snapshot: ReadonlyMap<string, unknown>): void {
     if (first) console.log(`  first read of the snapshot: ${a.first.toFixed(2)} ms`);
     first = false;
     console.log(
-      `  ${name.padEnd(22)} snapshot ${a.median.toFixed(2).padStart(6)} ms (min ${a.min.toFixed(2)})   Map ${b.median.toFixed(2).padStart(6)} ms (min ${b.min.toFixed(2)})   ${(a.median / b.median).toFixed(1)}×`,
+      `  ${name.padEnd(22)} snapshot ${a.median.toFixed(2).padStart(6)} ms (min ${a.min.toFixed(2)})   Map ${b.median.toFixed(2).padStart(6)} ms (min ${b.min.toFixed(2)})   ${b.median > 0 ? `${(a.median / b.median).toFixed(1)}×` : "–"}`,
     );
   }
 }
@@ -136,3 +139,4 @@ console.log(
   `roster.groups() after a push into ${N}: the first ${(firstGroups as number).toFixed(1)} ms (derived from scratch), ` +
     `the next 25 median ${(laterGroups[laterGroups.length >> 1] as number).toFixed(2)} ms (max ${(laterGroups[laterGroups.length - 1] as number).toFixed(2)})`,
 );
+console.log("done");
