@@ -28,8 +28,11 @@ interface Epoch<K, V> {
   base: ReadonlyMap<K, V>;
   /** Changes since, per key. */
   readonly history: Map<K, Versions<V>>;
-  /** Every key given a version, in the order of the versions (see {@link SnapshotMap.changedSince}). */
-  readonly changed: K[];
+  /**
+   * Every key given a version, in the order of the versions, when the writer keeps this log (see
+   * {@link SnapshotMap.changedSince}); none is kept for maps nothing derives views from.
+   */
+  readonly changed: K[] | undefined;
   /** The base as arrays, made by the first iteration that needs them (see {@link slotsOf}). */
   slots?: BaseSlots<K, V>;
 }
@@ -78,8 +81,8 @@ const NONE: unique symbol = Symbol("none");
 export class SnapshotMap<K, V> implements ReadonlyMap<K, V> {
   readonly #epoch: Epoch<K, V>;
   readonly #seq: number;
-  /** How much of the epoch's `changed` log this snapshot includes. */
-  readonly #changes: number;
+  /** How much of the epoch's `changed` log this snapshot includes (none without a log). */
+  readonly #changes: number | undefined;
   /** The number of entries. */
   readonly size: number;
 
@@ -87,22 +90,23 @@ export class SnapshotMap<K, V> implements ReadonlyMap<K, V> {
   constructor(epoch: Epoch<K, V>, seq: number, size: number) {
     this.#epoch = epoch;
     this.#seq = seq;
-    this.#changes = epoch.changed.length;
+    this.#changes = epoch.changed?.length;
     this.size = size;
     Object.freeze(this);
   }
 
   /**
    * The keys whose values may differ between `older` and this snapshot (a key may come more than
-   * once), or `undefined` when the two do not share an epoch or `older` is the later one: then
-   * anything may differ. O(changes): what a view derived from snapshots (RosterEditor.groups)
+   * once), or `undefined` when the two do not share an epoch, `older` is the later one, or the
+   * writer keeps no change log: then anything may differ. O(changes): what a view derived from snapshots (RosterEditor.groups)
    * needs to update itself instead of deriving everything again.
    *
    * @internal
    */
   changedSince(older: SnapshotMap<K, V>): readonly K[] | undefined {
-    if (older.#epoch !== this.#epoch || older.#changes > this.#changes) return undefined;
-    return this.#epoch.changed.slice(older.#changes, this.#changes);
+    const { changed } = this.#epoch;
+    if (changed === undefined || older.#epoch !== this.#epoch || (older.#changes as number) > (this.#changes as number)) return undefined;
+    return changed.slice(older.#changes, this.#changes);
   }
 
   get(key: K): V | undefined {
@@ -250,13 +254,14 @@ class SnapshotIterator<K, V, T> {
     return { done: false, value: (kind === VALUES ? value : kind === KEYS ? key : [key, value]) as T };
   }
 
-  [Symbol.iterator](): this {
-    return this;
-  }
 }
 
-// Iterator helpers (`.map()`, `.toArray()`, … where the runtime has them) as on a Map's own
-// iterators and on generators: they live on %IteratorPrototype%.
+// `[Symbol.iterator]() { return this; }`, and the iterator helpers (`.map()`, `.toArray()`, …
+// where the runtime has them), as on a Map's own iterators and on generators: all from
+// %IteratorPrototype%.
+interface SnapshotIterator<K, V, T> {
+  [Symbol.iterator](): SnapshotIterator<K, V, T>;
+}
 Object.setPrototypeOf(SnapshotIterator.prototype, Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object);
 
 /**
@@ -265,10 +270,10 @@ Object.setPrototypeOf(SnapshotIterator.prototype, Object.getPrototypeOf(Object.g
  * something was marked. The live map never holds `undefined` as a value (the stores keep records).
  */
 export class SnapshotMapWriter<K, V> {
-  #epoch: Epoch<K, V> = { base: new Map(), history: new Map(), changed: [] };
+  #epoch: Epoch<K, V>;
   #seq = 0;
   #versions = 0;
-  #current: SnapshotMap<K, V> = new SnapshotMap(this.#epoch, 0, 0);
+  #current: SnapshotMap<K, V>;
   #dirty = new Set<K>();
   #all = false;
   /** The epoch's base is the live map: copy it before the live map changes. */
@@ -278,11 +283,21 @@ export class SnapshotMapWriter<K, V> {
    * `copyOnWrite`: the owner calls {@link beforeWrite} before every change to the live map, so
    * a full snapshot (after {@link markAll}, e.g. a whole roster result) can share the live map
    * instead of copying it, and the copy is made only if and when the map changes again.
+   * `changeLog`: snapshots can tell which keys changed between them (SnapshotMap.changedSince),
+   * for views derived from them; one array slot per version, so only where such a view exists.
    */
   constructor(
     private readonly live: ReadonlyMap<K, V>,
     private readonly copyOnWrite = false,
-  ) {}
+    private readonly changeLog = false,
+  ) {
+    this.#epoch = this.#newEpoch(new Map());
+    this.#current = new SnapshotMap(this.#epoch, 0, 0);
+  }
+
+  #newEpoch(base: ReadonlyMap<K, V>): Epoch<K, V> {
+    return { base, history: new Map(), changed: this.changeLog ? [] : undefined };
+  }
 
   /** With `copyOnWrite`: call before each change to the live map (O(1) unless a copy is due). */
   beforeWrite(): void {
@@ -318,7 +333,7 @@ export class SnapshotMapWriter<K, V> {
     }
     if (this.#all || this.#versions + this.#dirty.size > Math.max(64, this.live.size)) {
       this.#shared = this.copyOnWrite;
-      this.#epoch = { base: this.copyOnWrite ? this.live : new Map(this.live), history: new Map(), changed: [] };
+      this.#epoch = this.#newEpoch(this.copyOnWrite ? this.live : new Map(this.live));
       this.#seq = 0;
       this.#versions = 0;
     } else {
@@ -337,7 +352,7 @@ export class SnapshotMapWriter<K, V> {
           const position = slots?.index.get(key);
           if (position !== undefined) (slots as BaseSlots<K, V>).firstChange[position] = seq;
         } else versions.push(seq, value);
-        changed.push(key);
+        changed?.push(key);
         this.#versions++;
       }
       this.#seq = seq;

@@ -83,7 +83,8 @@ export class RosterStoreImpl implements RosterStore {
   readonly #entries = new Map<string, RosterEntry>();
   readonly #preApprovals = new Map<string, PreApprovalIntent>();
   // Copy on write: the snapshot after a roster result shares the map instead of copying it.
-  readonly #entriesOut = new SnapshotMapWriter(this.#entries, true);
+  // With a change log: roster.groups() is updated from the changes between snapshots.
+  readonly #entriesOut = new SnapshotMapWriter(this.#entries, true, true);
   readonly #requestsOut = new SnapshotMapWriter(this.#requests);
   readonly #preApprovalsOut = new SnapshotMapWriter(this.#preApprovals);
   // Replaced (never mutated) on change, so the snapshot's copy is made once per change.

@@ -76,9 +76,9 @@ function finish(paused: Paused): void {
   expect(paused.read).toHaveLength(expected.size);
 }
 
-function run(ops: Op[], copyOnWrite: boolean): void {
+function run(ops: Op[], copyOnWrite: boolean, changeLog: boolean): void {
   const live = new Map<string, { n: number }>();
-  const writer = new SnapshotMapWriter(live, copyOnWrite);
+  const writer = new SnapshotMapWriter(live, copyOnWrite, changeLog);
   const taken: Array<[SnapshotMap<string, { n: number }>, Map<string, { n: number }>]> = [];
   const paused: Paused[] = [];
   let n = 0;
@@ -127,13 +127,30 @@ function run(ops: Op[], copyOnWrite: boolean): void {
   for (const p of paused) finish(p);
   for (const [snapshot, expected] of taken) checkSnapshot(snapshot, expected);
   checkSnapshot(writer.snapshot(), new Map(live));
+  // changedSince: with the log, it names (at least) every key that differs between two
+  // snapshots of one epoch, and nothing for a snapshot against itself; without it, nothing is
+  // known (undefined), as for snapshots of different epochs.
+  for (let i = 1; i < taken.length; i++) {
+    const [older] = taken[i - 1] as [SnapshotMap<string, { n: number }>, unknown];
+    const [newer] = taken[i] as [SnapshotMap<string, { n: number }>, unknown];
+    const changed = newer.changedSince(older);
+    if (!changeLog) expect(changed).toBeUndefined();
+    if (changed === undefined) continue;
+    for (const k of KEYS) if (older.get(k) !== newer.get(k)) expect(changed).toContain(k);
+    expect(newer.changedSince(newer)).toEqual([]);
+    if (older !== newer) expect(older.changedSince(newer) === undefined || older.changedSince(newer)?.length === 0).toBe(true);
+  }
 }
 
 describe("SnapshotMap (property)", () => {
-  for (const copyOnWrite of [false, true]) {
-    it(`every snapshot reads as a copy of the map when it was taken (copyOnWrite: ${copyOnWrite})`, () => {
+  for (const [copyOnWrite, changeLog] of [
+    [false, false],
+    [true, false],
+    [true, true],
+  ] as const) {
+    it(`every snapshot reads as a copy of the map when it was taken (copyOnWrite: ${copyOnWrite}, changeLog: ${changeLog})`, () => {
       // Up to 300 writes: past 64 versions an epoch ends, so runs cross several.
-      fc.assert(fc.property(fc.array(op, { maxLength: 300 }), (ops) => run(ops, copyOnWrite)), { numRuns: RUNS });
+      fc.assert(fc.property(fc.array(op, { maxLength: 300 }), (ops) => run(ops, copyOnWrite, changeLog)), { numRuns: RUNS });
     });
   }
 
