@@ -8,7 +8,7 @@ import { xml, type XmlElement } from "../xmpp.js";
 import { NS_ROSTER } from "./codec.js";
 import { groupRoster, type DerivedGroups, type RosterGroups } from "./groups.js";
 import type { RosterItem } from "./model.js";
-import type { RosterSnapshot, RosterStoreImpl } from "./store.js";
+import type { RosterStoreImpl } from "./store.js";
 
 export type { RosterGroups } from "./groups.js";
 
@@ -101,8 +101,8 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 export function createRosterEditor(deps: RosterEditorDeps): RosterEditor {
   const { store, contactJid, requireOnline, request, sendPresence } = deps;
   const pushTimeoutMs = deps.pushTimeoutMs ?? 5000;
-  const groupsCache = new WeakMap<RosterSnapshot, RosterGroups>();
-  // The latest grouping, which the next one is updated from (see groups.ts).
+  // The latest grouping: handed out again while the entries are the same, and the one the next
+  // grouping is updated from (see groups.ts).
   let lastGroups: DerivedGroups | undefined;
 
   // §2.3.2: the server pushes the change to every interested resource, us included; the push,
@@ -164,13 +164,10 @@ export function createRosterEditor(deps: RosterEditorDeps): RosterEditor {
   };
 
   const groups = (): RosterGroups => {
-    const snapshot = store.getSnapshot();
-    const cached = groupsCache.get(snapshot);
-    if (cached) return cached;
-    const result = groupRoster(snapshot.entries, lastGroups);
-    lastGroups = { entries: snapshot.entries, result };
-    groupsCache.set(snapshot, result);
-    return result;
+    // A snapshot that changed elsewhere only (e.g. its blocklist) keeps its entries map.
+    const { entries } = store.getSnapshot();
+    if (lastGroups?.entries !== entries) lastGroups = { entries, result: groupRoster(entries, lastGroups) };
+    return lastGroups.result;
   };
 
   const renameGroup = async (from: string, to: string): Promise<void> => {

@@ -125,5 +125,10 @@ describe("roster.groups() (property)", () => {
     expect(second.groups.get("Work")).not.toBe(first.groups.get("Work"));
     expect(second.groups.get("Work")?.find((e) => e.jid === "c7@localhost")?.name).toBe("Renamed");
     expect(first.groups.get("Work")?.some((e) => e.jid === "c7@localhost")).toBe(false);
+    // A snapshot that changed elsewhere only (the blocklist) has the same grouping.
+    const before = store.getSnapshot();
+    store.updateBlocked({ replace: ["spammer@localhost"] });
+    expect(store.getSnapshot()).not.toBe(before);
+    expect(editor.groups()).toBe(second);
   });
 });
