@@ -45,7 +45,7 @@ export function groupRoster(entries: ReadonlyMap<string, RosterEntry>, previous?
     previous !== undefined && entries instanceof SnapshotMap && previous.entries instanceof SnapshotMap
       ? (entries as SnapshotMap<string, RosterEntry>).changedSince(previous.entries as SnapshotMap<string, RosterEntry>)
       : undefined;
-  // Past a quarter of a large roster, moving entries one by one costs more than sorting it again.
+  // Past a quarter of a large roster changed, the lists concerned are most of it: sort it again.
   if (previous === undefined || changed === undefined || changed.length > Math.max(64, entries.size / 4)) return fromScratch(entries);
   return updated(entries, previous, changed);
 }
