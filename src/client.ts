@@ -19,6 +19,7 @@ import { memoryStorage } from "./storage/memory.js";
 import type { PreApprovalIntent, RosterMutation, RosterStorage } from "./storage/types.js";
 import { RosterStoreImpl, type ItemChange, type RosterStore, type SubscriptionRequest } from "./roster/store.js";
 import { installStreamManagementCounter } from "./sm-counter.js";
+import { installSocketGuard } from "./socket-guard.js";
 import { installStreamGuard } from "./stream-guard.js";
 import { NoticePairing } from "./subscription/notices.js";
 import { decide, isAutoReplyPolicy, type AutoReplyDecision, type AutoReplyPolicy } from "./subscription/policy.js";
@@ -90,6 +91,13 @@ export interface ConnectOptions extends ClientOptions {
    * picks SCRAM-SHA-1 on plain connections.
    */
   saslMechanism?: string;
+  /**
+   * How long xmpp.js waits for the server at each step of opening and closing the connection
+   * (stream header, stream close, socket close), in ms. Default 2000 (xmpp.js'). A server busy
+   * with a very large roster (Prosody answering a 100 000-contact login's probes) can take
+   * longer, and `start()` then fails with `TimeoutError`.
+   */
+  timeoutMs?: number;
   /** Print the stanza trace with `@xmpp/debug`. Default: on when `XMPP_DEBUG` is set (Node). */
   debug?: boolean;
 }
@@ -632,6 +640,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       if (this.#state !== "starting") this.#reportError(error);
     });
     installStreamManagementCounter(xmpp);
+    installSocketGuard(xmpp);
     installStreamGuard(xmpp, this.#maxStanzaBytes, (violation, detail) =>
       this.#reportError(
         new PresenceError(PresenceErrorCode.ProtocolViolation, `Closed the stream: ${violation} (${detail})`, { condition: violation }),
@@ -1182,7 +1191,9 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
 function describe(error: unknown): string {
   if (error instanceof Error) {
     const condition = (error as { condition?: unknown }).condition;
-    return typeof condition === "string" ? `${condition}${error.message ? ` (${error.message})` : ""}` : error.message;
+    if (typeof condition === "string") return `${condition}${error.message ? ` (${error.message})` : ""}`;
+    // xmpp.js' TimeoutError has no message: its name is what tells.
+    return error.message || error.name;
   }
   return String(error);
 }
@@ -1218,6 +1229,7 @@ function checkConnectOptions(options: ConnectOptions): ConnectOptions {
       throw new PresenceError(PresenceErrorCode.InvalidArgument, `createPresenceClient: "${key}" must be a non-empty string`);
     }
   }
+  if (options.timeoutMs !== undefined) positiveInteger(options.timeoutMs, 0, "timeoutMs");
   return options;
 }
 

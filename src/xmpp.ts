@@ -82,6 +82,8 @@ export interface XmppConnectionOptions {
   resource?: string;
   /** Mechanism override, e.g. `"PLAIN"` on a trusted loopback server (tests). Default: xmpp.js' choice (SCRAM). */
   saslMechanism?: string;
+  /** xmpp.js' `timeout` (ms) for each step of opening and closing the connection. */
+  timeoutMs?: number;
   debug?: boolean;
 }
 
@@ -110,8 +112,9 @@ export function makeJid(local: string, domain: string): JidLike {
 
 /** Creates an `@xmpp/client` client for {@link XmppConnectionOptions}. */
 export function createXmppClient(options: XmppConnectionOptions): XmppClientLike {
-  const { service, domain, username, password, resource, saslMechanism, debug } = options;
+  const { service, domain, username, password, resource, saslMechanism, timeoutMs, debug } = options;
   const params: Record<string, unknown> = { service, username, password };
+  if (timeoutMs !== undefined) params["timeout"] = timeoutMs;
   if (domain !== undefined) params["domain"] = domain;
   if (resource !== undefined) params["resource"] = resource;
   if (saslMechanism !== undefined) {

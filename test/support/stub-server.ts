@@ -22,6 +22,11 @@ export interface StubOptions {
   roster?: string;
   /** Written before the real roster result, with the roster get's id substituted for `$ID`. */
   beforeRosterResult?: string;
+  /**
+   * Never answer the client's `</stream:stream>` or end of the connection (a busy server): the
+   * connection stays half-open until the test resets it (`sockets[i].resetAndDestroy()`).
+   */
+  unresponsiveClose?: boolean;
 }
 
 const header = (id: string) =>
@@ -30,7 +35,7 @@ const header = (id: string) =>
 export async function startStub(options: StubOptions = {}): Promise<StubServer> {
   const sockets: Socket[] = [];
   const received: string[] = [];
-  const server = createServer((socket) => {
+  const server = createServer({ allowHalfOpen: options.unresponsiveClose ?? false }, (socket) => {
     sockets.push(socket);
     socket.setNoDelay(true);
     let buffer = "";
