@@ -21,6 +21,8 @@ export interface ChildSpec {
   runs: { key: string; run: number; expectStanzas: number; warmup: boolean }[];
   /** Keep one session for all runs (pushes), instead of a fresh login per run. */
   reuseSession: boolean;
+  /** A real server's account to log in with (bench/real-server.ts), instead of the replay server's made-up one. */
+  account?: { username: string; password: string };
 }
 
 export interface RunFigures {
@@ -76,8 +78,8 @@ function worker(spec: ChildSpec): void {
   const connect = async (): Promise<number> => {
     client = createBenchClient(spec.kind, {
       service: spec.service,
-      username: `${spec.scenario}-${spec.rosterSize}-${process.pid}-${serial++}`,
-      password: "bench",
+      username: spec.account?.username ?? `${spec.scenario}-${spec.rosterSize}-${process.pid}-${serial++}`,
+      password: spec.account?.password ?? "bench",
       // "1 push at a time" measures the cost of one push with its own snapshot and listener
       // call; the default notification window would fold the pushes of 16 ms into one.
       ...(spec.scenario === "lockstep" ? { notificationWindowMs: 0 } : {}),

@@ -42,7 +42,7 @@ import {
   withDescendants,
 } from "./process.js";
 import type { ProcessInfo } from "./process.js";
-import type { XmppTestAccount, XmppTestServer } from "./server.js";
+import { checkSeedItems, type SeedRosterItem, type XmppTestAccount, type XmppTestServer } from "./server.js";
 
 /**
  * Name of the ejabberd configuration file written into every server directory.
@@ -225,6 +225,7 @@ export const EJABBERD_API_COMMANDS: readonly string[] = [
   "check_account",
   "registered_users",
   "status",
+  "add_rosteritem",
 ];
 
 const STOP_GRACE_MS = 10_000;
@@ -341,6 +342,53 @@ export async function registerEjabberdAccounts(
   return registerRandomAccounts(n, options, ACCOUNT_CONCURRENCY, (username, password, domain) =>
     registerEjabberdAccount(apiUrl, username, password, domain),
   );
+}
+
+/**
+ * Add items to an account's roster through ejabberd's HTTP API (`add_rosteritem`), at most 8
+ * requests at a time: see {@link XmppTestServer.seedRoster}. Works from any process on the same
+ * machine. ejabberd 23.01's command takes one group per item and cannot set a pending request,
+ * so an item with more groups or `pendingOut` is refused before anything is added.
+ *
+ * @param apiUrl - {@link EjabberdServer.apiUrl}.
+ * @param username - Local part of the account's JID.
+ * @param items - Items to add (an item already in the roster is overwritten).
+ * @param domain - The server's domain. Default `"localhost"`.
+ *
+ * @example
+ * ```ts
+ * await seedEjabberdRoster(server.apiUrl, alice.username, [{ jid: "bob@localhost", name: "Bob", subscription: "both" }]);
+ * ```
+ */
+export async function seedEjabberdRoster(
+  apiUrl: string,
+  username: string,
+  items: readonly SeedRosterItem[],
+  domain = "localhost",
+): Promise<void> {
+  checkSeedItems(items);
+  for (const { jid, groups = [], pendingOut } of items) {
+    if (groups.length > 1 || pendingOut) {
+      throw new Error(`seedRoster: ejabberd 23.01's add_rosteritem takes one group and no pending request (${jid})`);
+    }
+  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const { jid, name = "", groups = [], subscription = "none" } = items[next++] as SeedRosterItem;
+      const at = jid.lastIndexOf("@");
+      await callEjabberdApi(apiUrl, "add_rosteritem", {
+        localuser: username,
+        localhost: domain,
+        user: at === -1 ? "" : jid.slice(0, at),
+        host: jid.slice(at + 1),
+        nick: name,
+        group: groups[0] ?? "",
+        subs: subscription,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ACCOUNT_CONCURRENCY, items.length) }, worker));
 }
 
 // --- configuration -------------------------------------------------------------------------------
@@ -738,6 +786,7 @@ export async function startEjabberd(options: StartEjabberdOptions = {}): Promise
     },
     createAccount: (username, password) => registerEjabberdAccount(apiUrl, username, password, domain),
     createAccounts: (n, prefix = "user") => registerEjabberdAccounts(apiUrl, n, { prefix, domain }),
+    seedRoster: (username, items) => seedEjabberdRoster(apiUrl, username, items, domain),
     api: (command, args = {}) => callEjabberdApi(apiUrl, command, args),
     async stop(): Promise<void> {
       if (stopped) return;

@@ -14,9 +14,9 @@
 
 import type { ChildProcess } from "node:child_process";
 import { statSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   HOST,
   canConnect,
@@ -34,7 +34,7 @@ import {
   validateAccount,
   waitUntilReady,
 } from "./process.js";
-import type { XmppTestServer } from "./server.js";
+import { checkSeedItems, type SeedRosterItem, type XmppTestServer } from "./server.js";
 
 /** Name of the configuration file written into every server directory. */
 export const CONFIG_FILE_NAME = "prosody.cfg.lua";
@@ -197,6 +197,64 @@ export async function registerAccounts(
   return registerRandomAccounts(n, options, ACCOUNT_CONCURRENCY, (username, password, domain) =>
     registerAccount(configPathOrDir, username, password, domain),
   );
+}
+
+/** A name as Prosody's datamanager writes it into a path: every non-alphanumeric byte as `%xx`. */
+function storeName(name: string): string {
+  let out = "";
+  for (const byte of Buffer.from(name, "utf8")) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9]/u.test(c) ? c : `%${byte.toString(16).padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/**
+ * The roster file Prosody's `internal` storage reads (`data/<host>/roster/<user>.dat`): a Lua
+ * table keyed by JID, and under `false` the roster's version and pending-in requests.
+ */
+function rosterFile(items: readonly SeedRosterItem[]): string {
+  const lines = ["return {", `\t[false] = { ["pending"] = {}; ["version"] = ${items.length + 1}; };`];
+  for (const { jid, name, groups = [], subscription = "none", pendingOut } of items) {
+    const fields = [`["subscription"] = ${luaString(subscription)};`];
+    if (name !== undefined) fields.push(`["name"] = ${luaString(name)};`);
+    if (pendingOut) fields.push(`["ask"] = "subscribe";`);
+    fields.push(`["groups"] = { ${groups.map((group) => `[${luaString(group)}] = true;`).join(" ")} };`);
+    lines.push(`\t[${luaString(jid)}] = { ${fields.join(" ")} };`);
+  }
+  lines.push("};", "");
+  return lines.join("\n");
+}
+
+/**
+ * Replace an account's roster in the storage of a server started by {@link startProsody}, given
+ * only its configuration file (or directory): see {@link XmppTestServer.seedRoster}. Works from
+ * any process on the same machine. The account must have no session: Prosody keeps an online
+ * account's roster in memory and would write over the file.
+ *
+ * @param configPathOrDir - {@link ProsodyServer.configPath} or {@link ProsodyServer.dir}.
+ * @param username - Local part of the account's JID.
+ * @param items - The roster, in any order (Prosody keeps no order).
+ * @param domain - The server's domain. Default `"localhost"`.
+ *
+ * @example
+ * ```ts
+ * await seedProsodyRoster(server.configPath, alice.username, [{ jid: "bob@localhost", subscription: "both" }]);
+ * ```
+ */
+export async function seedProsodyRoster(
+  configPathOrDir: string,
+  username: string,
+  items: readonly SeedRosterItem[],
+  domain = "localhost",
+): Promise<void> {
+  checkSeedItems(items);
+  const dir = join(dirname(configPathOf(configPathOrDir)), "data", storeName(domain), "roster");
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `${storeName(username)}.dat`);
+  // Written whole, then renamed: Prosody never reads half a roster.
+  await writeFile(`${file}.seed`, rosterFile(items));
+  await rename(`${file}.seed`, file);
 }
 
 interface Layout {
@@ -408,6 +466,7 @@ export async function startProsody(options: StartProsodyOptions = {}): Promise<P
     },
     createAccount: (username, password) => registerAccount(paths.configPath, username, password, domain),
     createAccounts: (n, prefix = "user") => registerAccounts(paths.configPath, n, { prefix, domain }),
+    seedRoster: (username, items) => seedProsodyRoster(paths.configPath, username, items, domain),
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
