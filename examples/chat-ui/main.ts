@@ -10,9 +10,11 @@ import {
   isPresenceError,
   type OwnPresence,
   type PresenceClient,
+  type ResourcePresence,
   type RosterEntry,
   type XmlElement,
 } from "xmpp-presence";
+import { RosterView } from "./roster-view.js";
 import { stateInWords } from "./words.js";
 
 /** What the page server may put in `config.json` (the demo does; any static host may omit it). */
@@ -44,6 +46,9 @@ const SHOW_WORDS = { chat: "free to chat", available: "online", away: "away", xa
 
 let client: PresenceClient | undefined;
 let restoreAutoReply: (() => void) | undefined;
+let view: RosterView | undefined;
+/** The roster the recipient suggestions were filled from. */
+let suggested: ReadonlyMap<string, RosterEntry> | undefined;
 
 /** Runs a user action; a failure shows up as a message instead of an unhandled rejection. */
 async function act(what: string, action: () => Promise<unknown>): Promise<void> {
@@ -116,7 +121,9 @@ async function signOut(): Promise<void> {
   $("#logout").hidden = true;
   $("#login").hidden = false;
   $("#whoami").textContent = "";
-  for (const list of ["#log", "#messages", "#requests", "#roster"]) $(list).replaceChildren();
+  for (const list of ["#log", "#messages", "#requests", "#contact-jids"]) $(list).replaceChildren();
+  view?.clear();
+  suggested = undefined;
   await current?.stop();
 }
 
@@ -149,7 +156,7 @@ function wire(c: PresenceClient): void {
 function render(): void {
   if (!client) return;
   const c = client;
-  const { requests, entries } = c.roster.getSnapshot();
+  const { requests } = c.roster.getSnapshot();
 
   $("#requests").replaceChildren(
     ...[...requests.values()].map(({ from, status }) =>
@@ -172,26 +179,22 @@ function render(): void {
   );
   if (requests.size === 0) $("#requests").append(h("li", { class: "empty" }, "No pending requests."));
 
-  const { groups, ungrouped } = c.roster.groups();
-  const sections = [...groups].map(([name, members]) => group(name, members));
-  if (ungrouped.length > 0) sections.push(group(groups.size > 0 ? "No group" : "", ungrouped));
-  if (entries.size === 0) sections.push(h("p", { class: "empty" }, "No contacts yet: add one above."));
-  $("#roster").replaceChildren(...sections);
-
-  const to = $<HTMLSelectElement>("#message select");
-  const selected = to.value;
-  to.replaceChildren(...[...entries.keys()].map((jid) => h("option", { value: jid }, jid)));
-  if (entries.has(selected)) to.value = selected;
+  // Only what changed is rebuilt, and each group shows a page of members at a time (roster-view.ts).
+  view ??= new RosterView($("#roster"), contact, (jid) => client?.presence.best(jid), render);
+  view.render(c.roster.groups(), "No contacts yet: add one above.");
 }
 
-function group(name: string, members: readonly RosterEntry[]): HTMLElement {
-  return h("div", { class: "group" }, name ? h("h3", {}, name) : undefined, h("ul", {}, ...members.map(contact)));
+/** The message form's contact suggestions, filled when the field is used (not on every change). */
+function suggestRecipients(): void {
+  const entries = client?.roster.getSnapshot().entries;
+  if (entries === undefined || entries === suggested) return;
+  suggested = entries;
+  $("#contact-jids").replaceChildren(...[...entries.keys()].map((jid) => h("option", { value: jid })));
 }
 
-function contact(entry: RosterEntry): HTMLElement {
+function contact(entry: RosterEntry, best: ResourcePresence | undefined): HTMLElement {
   const c = client as PresenceClient;
   const { jid } = entry;
-  const best = c.presence.best(jid);
   const presence = best
     ? { dot: best.show, text: `${SHOW_WORDS[best.show]}${best.status ? `: ${best.status}` : ""}` }
     : hasTo(entry.subscription)
@@ -317,6 +320,8 @@ $<HTMLFormElement>("#my-presence").addEventListener("submit", (event) => {
   const c = client;
   if (c) void act("Set presence", () => c.setPresence(presence));
 });
+
+$("#message input[name=to]").addEventListener("focus", suggestRecipients);
 
 $<HTMLFormElement>("#message").addEventListener("submit", (event) => {
   event.preventDefault();

@@ -3,53 +3,26 @@
  * test Prosody over WebSocket: the seed handshake done by clicking, and a denial. Screenshots of
  * each roster go to test-results/ (not committed).
  */
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildChatUi } from "../../examples/chat-ui/build.mjs";
 import { serveChatUi } from "../../examples/chat-ui/serve.mjs";
 import { registerAccounts, type ProsodyAccount } from "../../src/testing/prosody.js";
+import { launchChromium } from "../support/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = "test-results/e2e";
 const prosody = inject("prosody");
-
-// Debian's chromium (.ci/run installs it). Like the server harness: install it when missing and
-// we are root; otherwise fail with a one-line instruction. Never skipped.
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  const apt = (args: string[]) => execFileSync("apt-get", args, { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-  if (process.getuid?.() === 0 && existsSync("/usr/bin/apt-get")) {
-    try {
-      apt(["install", "-y", "chromium"]);
-    } catch {
-      apt(["update"]);
-      apt(["install", "-y", "chromium"]);
-    }
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`sudo apt-get install -y chromium\` and try again`);
-}
 
 let browser: Browser;
 let ui: { url: string; close(): Promise<void> };
 let outDir: string;
 
 beforeAll(async () => {
-  ensureChromium();
   outDir = await mkdtemp(join(tmpdir(), "xmpp-presence-chat-ui-"));
-  const [built, launched] = await Promise.all([
-    buildChatUi({ outDir }),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // As root in a container, and no network but loopback: no sandbox, no background traffic.
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    }),
-  ]);
+  const [built, launched] = await Promise.all([buildChatUi({ outDir }), launchChromium()]);
   browser = launched;
   ui = await serveChatUi({ dir: built.outDir, config: { service: prosody.websocketService, domain: prosody.domain } });
 }, 60_000);
