@@ -2,9 +2,12 @@
 // the socket after its timeout and removes its listeners; a reset the server sends afterwards
 // must not become an uncaught exception. And a server that never answers makes start() fail
 // with an error that says why.
+import { EventEmitter } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPresenceClient, isPresenceError, type PresenceClient } from "../../src/index.js";
+import { installSocketGuard } from "../../src/socket-guard.js";
+import type { XmppClientLike } from "../../src/xmpp.js";
 import { startStub } from "../support/stub-server.js";
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -95,5 +98,54 @@ describe("a server that never answers the stream header", () => {
 
   it("timeoutMs must be a positive integer", () => {
     expect(() => createPresenceClient({ service: "xmpp://127.0.0.1:1", username: "a", password: "b", timeoutMs: 0 })).toThrow(/timeoutMs must be a positive integer/);
+  });
+});
+
+describe("installSocketGuard on either transport's socket", () => {
+  /** An xmpp.js-like emitter whose `socket` the test swaps, as connect() does. */
+  function fakeXmpp(): EventEmitter & { socket: unknown } {
+    return Object.assign(new EventEmitter(), { socket: undefined as unknown });
+  }
+
+  it("the WebSocket transport's wrapper (an emitter with no destroy): a late error is heard, not thrown", () => {
+    const xmpp = fakeXmpp();
+    installSocketGuard(xmpp as unknown as XmppClientLike);
+    const wrapper = new EventEmitter(); // @xmpp/websocket's Socket: events, end(), no destroy()
+    xmpp.socket = wrapper;
+    xmpp.emit("connect");
+    xmpp.socket = null; // xmpp.js detached it (its own listeners gone)
+    xmpp.emit("disconnect");
+    expect(() => wrapper.emit("error", new Error("WebSocket ECONNERROR"))).not.toThrow();
+  });
+
+  it("a TCP socket still open at 'disconnect' is destroyed; one already closed is left alone", () => {
+    const xmpp = fakeXmpp();
+    installSocketGuard(xmpp as unknown as XmppClientLike);
+    const open = Object.assign(new EventEmitter(), { destroyed: false, destroy() { this.destroyed = true; } });
+    xmpp.socket = open;
+    xmpp.emit("connect");
+    xmpp.emit("disconnect");
+    expect(open.destroyed).toBe(true);
+
+    let destroyCalls = 0;
+    const closed = Object.assign(new EventEmitter(), { destroyed: true, destroy() { destroyCalls++; } });
+    xmpp.socket = closed;
+    xmpp.emit("connect");
+    xmpp.emit("disconnect");
+    expect(destroyCalls).toBe(0);
+    expect(() => closed.emit("error", new Error("read ECONNRESET"))).not.toThrow();
+  });
+
+  it("each reconnection's socket gets its own listener, once", () => {
+    const xmpp = fakeXmpp();
+    installSocketGuard(xmpp as unknown as XmppClientLike);
+    const sockets = [new EventEmitter(), new EventEmitter()];
+    for (const socket of sockets) {
+      xmpp.socket = socket;
+      xmpp.emit("connect");
+      xmpp.emit("connect"); // the same socket again: no second listener
+      xmpp.emit("disconnect");
+    }
+    expect(sockets.map((socket) => socket.listenerCount("error"))).toEqual([1, 1]);
   });
 });
