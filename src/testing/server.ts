@@ -122,7 +122,7 @@ export interface XmppTestServer {
    * handshake: for rosters of thousands of contacts, which the handshake would take minutes to
    * build. The account must exist and have no session (a server keeps an online account's
    * roster in memory). Prosody: the account's roster is replaced, at any size, in one file write.
-   * ejabberd: the items are added through the HTTP API (`add_rosteritem`, about 70 items/s on two
+   * ejabberd: the items are added through the HTTP API (`add_rosteritem`, 40–70 items/s on two
    * cores); ejabberd 23.01 takes one group per item and no `pendingOut`, and more is refused.
    */
   seedRoster(username: string, items: readonly SeedRosterItem[]): Promise<void>;

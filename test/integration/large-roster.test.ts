@@ -1,6 +1,6 @@
 // A large roster on a real server (issue 6: the SDK stays exact and cheap at roster scale). The
 // roster is put straight into the server's storage (XmppTestServer.seedRoster: Prosody at 10 000
-// items; ejabberd's API adds ~70 items/s, so 300 there), then the SDK logs in and must mirror it
+// items; ejabberd's API adds 40–70 items/s, so 300 there), then the SDK logs in and must mirror it
 // item by item; a change must reach the mirror without copying the other entries, and a new
 // session with the cached version must not download the roster again (RFC 6121 §2.6).
 //
