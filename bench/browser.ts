@@ -48,20 +48,27 @@ export function pageScript(): Promise<string> {
   return pageBundle(ENTRY);
 }
 
+const SRC = fileURLToPath(new URL("../src/", import.meta.url));
+/** The package's own names, as the examples import them (tsconfig.json's `paths`), mapped to src/. */
+const SELF: Record<string, string> = { "xmpp-presence": `${SRC}index.ts`, "xmpp-presence/react": `${SRC}react.ts` };
+
 /**
- * The TypeScript module `entry` and everything it imports (the SDK, xmpp.js), bundled for a
- * page as one classic script: WebSocket only, as an app would ship it.
+ * The TypeScript module `entry` and everything it imports (the SDK, xmpp.js, React for
+ * examples/react), bundled for a page as one classic script: WebSocket only, as an app would ship
+ * it.
  */
 export async function pageBundle(entry: string): Promise<string> {
   const build = await rollup({
     input: entry,
     logLevel: "silent",
     plugins: [
+      { name: "self-reference", resolveId: (source: string) => SELF[source] ?? null },
       transpileTs(),
       nodeResolve({ browser: true, preferBuiltins: false }),
       commonjs(),
-      // @xmpp/debug reads process.env, which a page does not have (see examples/chat-ui/build.mjs).
-      replace({ preventAssignment: true, values: { "process.env.XMPP_DEBUG": "undefined" } }),
+      // @xmpp/debug reads process.env, which a page does not have (see examples/chat-ui/build.mjs);
+      // React's CommonJS build picks its production or development half by NODE_ENV.
+      replace({ preventAssignment: true, values: { "process.env.XMPP_DEBUG": "undefined", "process.env.NODE_ENV": JSON.stringify("production") } }),
     ],
   });
   try {

@@ -1,7 +1,8 @@
 /**
  * A rollup plugin that transpiles TypeScript file by file, for the bench's browser bundles
  * (bench/bundle-size.ts, bench/browser.ts): no type check (that is `npm run typecheck`'s job),
- * and a `./x.js` import from a .ts file finds `./x.ts`, as the SDK's sources are written.
+ * and a `./x.js` import from a .ts file finds `./x.ts` (or `./x.tsx`), as the SDK's sources are
+ * written. `.tsx` (examples/react) compiles JSX for React 17+'s automatic runtime.
  */
 import { existsSync } from "node:fs";
 import type { Plugin } from "rollup";
@@ -11,16 +12,18 @@ export function transpileTs(): Plugin {
   return {
     name: "transpile-ts",
     resolveId(source, importer) {
-      if (importer?.endsWith(".ts") && source.startsWith(".") && source.endsWith(".js")) {
-        const candidate = new URL(source.replace(/\.js$/, ".ts"), `file://${importer}`).pathname;
-        if (existsSync(candidate)) return candidate;
+      if (/\.tsx?$/.test(importer ?? "") && source.startsWith(".") && source.endsWith(".js")) {
+        for (const extension of [".ts", ".tsx"]) {
+          const candidate = new URL(source.replace(/\.js$/, extension), `file://${importer}`).pathname;
+          if (existsSync(candidate)) return candidate;
+        }
       }
       return null;
     },
     transform(code, id) {
-      if (!id.endsWith(".ts")) return null;
+      if (!/\.tsx?$/.test(id)) return null;
       const out = ts.transpileModule(code, {
-        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true },
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: true, jsx: ts.JsxEmit.ReactJSX },
         fileName: id,
       });
       return { code: out.outputText, map: null };

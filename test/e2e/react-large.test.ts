@@ -1,0 +1,117 @@
+/**
+ * examples/react's <Contacts> in real Chromium with a 10,000-contact roster on a real Prosody:
+ * React 19 (production build) on `xmpp-presence/react`'s hooks. The list shows a page of
+ * contacts; after a roster push only the changed row renders again (the rows are memoised and an
+ * entry is the same object until that contact changes), and a contact's presence reaches its row.
+ *
+ * A Prosody of its own, as in chat-ui-large.test.ts.
+ */
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pageBundle, servePage } from "../../bench/browser.js";
+import { createPresenceClient, type PresenceClient } from "../../src/index.js";
+import { startProsody, type ProsodyServer } from "../../src/testing/prosody.js";
+import type { SeedRosterItem, XmppTestAccount } from "../../src/testing/server.js";
+import { launchChromium } from "../support/chromium.js";
+import type { ReactPageApi } from "./react-page.js";
+
+const CONTACTS = 10_000;
+const PAGE = 200; // examples/react/Contacts.tsx
+
+let server: ProsodyServer;
+let browser: Browser;
+let served: Awaited<ReturnType<typeof servePage>>;
+const clients: PresenceClient[] = [];
+
+beforeAll(async () => {
+  const [started, script, launched] = await Promise.all([
+    startProsody(),
+    pageBundle(fileURLToPath(new URL("./react-page.ts", import.meta.url))),
+    launchChromium(),
+  ]);
+  server = started;
+  browser = launched;
+  served = await servePage(script);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.stop().catch(() => undefined)));
+  await browser?.close();
+  await new Promise((resolve) => served?.server.close(resolve));
+  await server?.stop();
+});
+
+async function nodeClient(who: XmppTestAccount, resource: string): Promise<PresenceClient> {
+  const client = createPresenceClient({
+    service: server.service,
+    domain: server.domain,
+    username: who.username,
+    password: who.password,
+    saslMechanism: "PLAIN",
+    resource,
+    timeoutMs: 15_000,
+  });
+  clients.push(client);
+  await client.start();
+  return client;
+}
+
+const bestCalls = (page: Page) => page.evaluate(() => (window as unknown as { reactPage: ReactPageApi }).reactPage.bestCalls());
+const row = (page: Page, text: string) => page.locator("li", { hasText: text });
+
+describe(`examples/react with ${CONTACTS} contacts`, () => {
+  it("renders a page of contacts; a roster push renders one row again; presence reaches its row", async () => {
+    const [big, friend] = await server.createAccounts(2, "u");
+    const items: SeedRosterItem[] = [{ jid: friend!.jid, name: "Friend", subscription: "both" }];
+    for (let i = 0; i < CONTACTS - 1; i++) items.push({ jid: `x${String(i).padStart(5, "0")}@${server.domain}`, name: `Contact ${i}` });
+    await server.seedRoster(big!.username, items);
+    await server.seedRoster(friend!.username, [{ jid: big!.jid, subscription: "both" }]);
+
+    const page = Object.assign(await (await browser.newContext()).newPage(), { errors: [] as string[] });
+    page.setDefaultTimeout(30_000);
+    page.on("pageerror", (error) => page.errors.push(error.message));
+    await page.goto(served.url);
+    await page.evaluate(
+      (options) => (window as unknown as { reactPage: ReactPageApi }).reactPage.start(options),
+      { service: server.websocketService, domain: server.domain, username: big!.username, password: big!.password },
+    );
+    await page.getByRole("button", { name: /^Show more/ }).waitFor();
+    expect(await page.locator("li").count()).toBe(PAGE);
+    expect(await page.getByRole("button", { name: /^Show more/ }).textContent()).toBe(`Show more (${CONTACTS - PAGE} not shown)`);
+
+    // Which contacts are shown is the snapshot's order: rename one of them from another resource.
+    const shownName = /Contact \d+/.exec((await page.locator("li").nth(5).textContent()) ?? "")?.[0];
+    const renamed = items.find((item) => item.name === shownName);
+    expect(renamed).toBeDefined();
+    // Another resource of the account, signed in first: its presence reaches the page as our own
+    // resource's, which has every row's hook check its contact once.
+    const other = await nodeClient(big!, "node");
+    await expect.poll(() => page.evaluate(() => (window as unknown as { reactPage: ReactPageApi }).reactPage.ownResources())).toBe(1);
+    await page.waitForTimeout(50); // the notification window (16 ms) that tells the rows
+    const before = await bestCalls(page);
+    await other.roster.update(renamed!.jid, { name: "Renamed" });
+    await row(page, "Renamed").waitFor();
+    // The push also re-rendered <Contacts>; of its rows only the renamed one rendered again.
+    expect((await bestCalls(page)) - before).toBe(1);
+    expect(await page.locator("li").count()).toBe(PAGE);
+
+    const more = page.getByRole("button", { name: /^Show more/ });
+    await more.click();
+    await expect.poll(() => page.locator("li").count()).toBe(2 * PAGE);
+
+    // The friend's row: the list keeps the server's order, so show pages until it is there.
+    while ((await row(page, "Friend").count()) === 0) await more.click();
+    // The friend comes online: their row shows it. Every shown row's hook checks its contact's
+    // presence (a call each), and the friend's row renders again (one more).
+    const shown = await page.locator("li").count();
+    const beforePresence = await bestCalls(page);
+    await nodeClient(friend!, "node");
+    await row(page, "Friend").getByText("● available").waitFor();
+    const presenceCalls = (await bestCalls(page)) - beforePresence;
+    expect(presenceCalls).toBeGreaterThanOrEqual(1);
+    expect(presenceCalls).toBeLessThanOrEqual(2 * (shown + 1));
+    expect(page.errors).toEqual([]);
+    await page.evaluate(() => (window as unknown as { reactPage: ReactPageApi }).reactPage.stop());
+  }, 120_000);
+});
