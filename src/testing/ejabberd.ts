@@ -24,6 +24,7 @@ import { join } from "node:path";
 import {
   HOST,
   canConnect,
+  checkSeedItems,
   findExecutable,
   freePorts,
   installer,
@@ -42,7 +43,7 @@ import {
   withDescendants,
 } from "./process.js";
 import type { ProcessInfo } from "./process.js";
-import { checkSeedItems, type SeedRosterItem, type XmppTestAccount, type XmppTestServer } from "./server.js";
+import type { SeedRosterItem, XmppTestAccount, XmppTestServer } from "./server.js";
 
 /**
  * Name of the ejabberd configuration file written into every server directory.

@@ -1,8 +1,8 @@
 /**
  * Process management shared by the throw-away test servers (`prosody.ts` and `ejabberd.ts`):
  * executable lookup and installation, free ports, readiness polling,
- * spawning with logs, process discovery, the exit-time cleanup registry, log tails and account
- * creation.
+ * spawning with logs, process discovery, the exit-time cleanup registry, log tails, account
+ * creation and roster seeding checks.
  *
  * Internal to `src/testing/`; imports only Node.js built-ins.
  *
@@ -17,6 +17,7 @@ import { readFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import type { Server } from "node:net";
 import { delimiter, join } from "node:path";
+import type { SeedRosterItem } from "./server.js";
 import type { XmppTestAccount } from "./server.js";
 
 /** The only interface the test servers listen on. */
@@ -418,4 +419,20 @@ export async function registerRandomAccounts(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
   return accounts;
+}
+
+/** Throws unless `items` can be seeded: bare JIDs, each once, known subscriptions. */
+export function checkSeedItems(items: readonly SeedRosterItem[]): void {
+  const seen = new Set<string>();
+  for (const item of items) {
+    const { jid, subscription = "none" } = item;
+    if (typeof jid !== "string" || jid === "" || jid.includes("/") || jid !== jid.toLowerCase()) {
+      throw new Error(`seedRoster: ${JSON.stringify(jid)} is not a lower-case bare JID`);
+    }
+    if (seen.has(jid)) throw new Error(`seedRoster: ${jid} is listed twice`);
+    seen.add(jid);
+    if (!["none", "to", "from", "both"].includes(subscription)) {
+      throw new Error(`seedRoster: unknown subscription ${JSON.stringify(subscription)} for ${jid}`);
+    }
+  }
 }

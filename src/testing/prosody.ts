@@ -20,6 +20,7 @@ import { dirname, join } from "node:path";
 import {
   HOST,
   canConnect,
+  checkSeedItems,
   findExecutable,
   freePorts,
   installer,
@@ -34,7 +35,7 @@ import {
   validateAccount,
   waitUntilReady,
 } from "./process.js";
-import { checkSeedItems, type SeedRosterItem, type XmppTestServer } from "./server.js";
+import type { SeedRosterItem, XmppTestServer } from "./server.js";
 
 /** Name of the configuration file written into every server directory. */
 export const CONFIG_FILE_NAME = "prosody.cfg.lua";

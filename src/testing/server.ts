@@ -60,22 +60,6 @@ export interface SeedRosterItem {
   pendingOut?: boolean;
 }
 
-/** Throws unless `items` can be seeded: bare JIDs, each once, known subscriptions. */
-export function checkSeedItems(items: readonly SeedRosterItem[]): void {
-  const seen = new Set<string>();
-  for (const item of items) {
-    const { jid, subscription = "none" } = item;
-    if (typeof jid !== "string" || jid === "" || jid.includes("/") || jid !== jid.toLowerCase()) {
-      throw new Error(`seedRoster: ${JSON.stringify(jid)} is not a lower-case bare JID`);
-    }
-    if (seen.has(jid)) throw new Error(`seedRoster: ${jid} is listed twice`);
-    seen.add(jid);
-    if (!["none", "to", "from", "both"].includes(subscription)) {
-      throw new Error(`seedRoster: unknown subscription ${JSON.stringify(subscription)} for ${jid}`);
-    }
-  }
-}
-
 /**
  * A running throw-away XMPP server on loopback: a {@link ProsodyServer} or an
  * {@link EjabberdServer}. Both serve plain TCP (no STARTTLS) and WebSocket on 127.0.0.1 only,

@@ -2,7 +2,7 @@
 // (the seeding itself is exercised on both real servers by test/integration/large-roster.test.ts).
 import { describe, expect, it } from "vitest";
 import { seedEjabberdRoster } from "../../src/testing/ejabberd.js";
-import { checkSeedItems } from "../../src/testing/server.js";
+import { checkSeedItems } from "../../src/testing/process.js";
 
 describe("checkSeedItems", () => {
   it("accepts lower-case bare JIDs with known subscriptions", () => {
