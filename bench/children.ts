@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ChildResult, ChildSpec } from "./child.js";
+import { roundOrders } from "./verdict.js";
 
 const env = process.env;
 // Not while profiling: SIGSTOP stops V8's sampling thread too, and the first sample after
@@ -96,3 +97,34 @@ export function startChild(spec: ChildSpec): Promise<ChildHandle> {
   }));
 }
 
+/**
+ * Runs `runs` runs on every child, run by run, every client in turn, so noise from elsewhere is
+ * shared; the order changes from round to round (bench/verdict.ts), so no client always follows
+ * the same other one. A child waits paused for its turn. Closes the children; resolves with each
+ * one's totals, in the children's order.
+ */
+export async function runInTurns(children: readonly ChildHandle[], runs: number, settleMs: number): Promise<ChildResult[]> {
+  const results: (ChildResult | undefined)[] = children.map(() => undefined);
+  for (const child of children) child.pause();
+  try {
+    const orders = roundOrders(children.length, runs);
+    for (let index = 0; index < runs; index++) {
+      for (const lane of orders[index] as number[]) {
+        const child = children[lane] as ChildHandle;
+        child.resume();
+        const figures = await child.run(index);
+        if (figures.result) results[lane] = figures.result;
+        // Let the finished client's process go quiet (concurrent sweeping, memory reducer)
+        // before it is stopped and the next one is timed.
+        await new Promise((resolve) => setTimeout(resolve, settleMs));
+        child.pause();
+      }
+    }
+  } finally {
+    await Promise.all(children.map((child) => child.close()));
+  }
+  return results.map((result, lane) => {
+    if (result === undefined) throw new Error(`client ${lane} brought no totals`);
+    return result;
+  });
+}

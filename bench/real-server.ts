@@ -17,9 +17,9 @@ import { fileURLToPath } from "node:url";
 import { startProsody } from "../src/testing/prosody.js";
 import type { SeedRosterItem } from "../src/testing/server.js";
 import type { ChildResult } from "./child.js";
-import { startChild, type ChildHandle } from "./children.js";
+import { runInTurns, startChild, type ChildHandle } from "./children.js";
 import type { ClientKind } from "./clients.js";
-import { median, roundOrders } from "./verdict.js";
+import { median } from "./verdict.js";
 import { SENTINEL } from "./workloads.js";
 
 const RUNS = Number(process.env["BENCH_REAL_RUNS"] ?? 5);
@@ -77,23 +77,7 @@ export async function measureRealProsody(
           }),
         ),
       );
-      const results: (ChildResult | undefined)[] = KINDS.map(() => undefined);
-      for (const child of children) child.pause();
-      try {
-        const orders = roundOrders(KINDS.length, runs.length);
-        for (let index = 0; index < runs.length; index++) {
-          for (const lane of orders[index] as number[]) {
-            const child = children[lane] as ChildHandle;
-            child.resume();
-            const figures = await child.run(index);
-            if (figures.result) results[lane] = figures.result;
-            await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-            child.pause();
-          }
-        }
-      } finally {
-        await Promise.all(children.map((child) => child.close()));
-      }
+      const results = await runInTurns(children, runs.length, SETTLE_MS);
       for (const [lane, kind] of KINDS.entries()) {
         const measured = (results[lane] as ChildResult).runs.slice(WARMUP);
         const ms = measured.map((r) => r.ms);

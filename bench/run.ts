@@ -22,11 +22,11 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, release, type as osType } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { ChildResult } from "./child.js";
-import { startChild, type ChildHandle } from "./children.js";
+import { runInTurns, startChild } from "./children.js";
 import type { ClientKind, Held, Scenario } from "./clients.js";
 import { measureMachineNoise, type MachineNoise } from "./machine-noise.js";
 import { startReplayServer, type ReplayServer } from "./replay-server.js";
-import { judgeAtMost, median, medianInterval, pairedRatios, roundOrders, type MedianInterval, type Verdict } from "./verdict.js";
+import { judgeAtMost, median, medianInterval, pairedRatios, type MedianInterval, type Verdict } from "./verdict.js";
 import { presenceFlood, rosterPushes, subscriptionRequests } from "./workloads.js";
 
 const env = process.env;
@@ -214,27 +214,7 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
       }),
     ),
   );
-  const results: (ChildResult | undefined)[] = lanes.map(() => undefined);
-  for (const child of children) child.pause();
-  try {
-    // Run by run, every client in turn, so noise from elsewhere is shared; the order changes from
-    // round to round (bench/verdict.ts), so no client always follows the same other one.
-    const orders = roundOrders(lanes.length, runs.length);
-    for (let index = 0; index < runs.length; index++) {
-      for (const lane of orders[index] as number[]) {
-        const child = children[lane] as ChildHandle;
-        child.resume();
-        const figures = await child.run(index);
-        if (figures.result) results[lane] = figures.result;
-        // Let the finished client's process go quiet (concurrent sweeping, memory reducer)
-        // before it is stopped and the next one is timed.
-        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-        child.pause();
-      }
-    }
-  } finally {
-    await Promise.all(children.map((child) => child.close()));
-  }
+  const results = await runInTurns(children, runs.length, SETTLE_MS);
   for (const [lane, { transport, kind }] of lanes.entries()) {
     const result = results[lane] as ChildResult;
     const measured = result.runs.slice(WARMUP);

@@ -16,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildChatUi } from "../../examples/chat-ui/build.mjs";
 import { PAGE } from "../../examples/chat-ui/roster-view.js";
 import { serveChatUi } from "../../examples/chat-ui/serve.mjs";
-import { createPresenceClient, type PresenceClient } from "../../src/index.js";
 import { startProsody, type ProsodyServer } from "../../src/testing/prosody.js";
-import type { SeedRosterItem, XmppTestAccount } from "../../src/testing/server.js";
+import type { SeedRosterItem } from "../../src/testing/server.js";
 import { launchChromium } from "../support/chromium.js";
+import { ownServerClients } from "../support/own-server-clients.js";
 
 const GROUPS = 10;
 const PER_GROUP = 1_000;
@@ -28,7 +28,7 @@ let server: ProsodyServer;
 let browser: Browser;
 let ui: { url: string; close(): Promise<void> };
 let outDir: string;
-const clients: PresenceClient[] = [];
+const clients = ownServerClients(() => server);
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), "xmpp-presence-chat-ui-large-"));
@@ -39,27 +39,13 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.stop().catch(() => undefined)));
+  await clients.stopAll();
   await browser?.close();
   await ui?.close();
   await server?.stop();
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
-async function nodeClient(who: XmppTestAccount, resource: string): Promise<PresenceClient> {
-  const client = createPresenceClient({
-    service: server.service,
-    domain: server.domain,
-    username: who.username,
-    password: who.password,
-    saslMechanism: "PLAIN",
-    resource,
-    timeoutMs: 15_000,
-  });
-  clients.push(client);
-  await client.start();
-  return client;
-}
 
 const rows = (page: Page, selector = "[data-testid=contact]") => page.locator(selector).count();
 /** Rows built since {@link markRows}. */
@@ -117,7 +103,7 @@ describe(`examples/chat-ui with ${GROUPS * PER_GROUP} contacts`, () => {
 
     // A roster push (another resource renames a shown contact): one row rebuilt.
     await markRows(page);
-    const other = await nodeClient(big!, "node");
+    const other = await clients.online(big!, "node");
     const renamed = items[5]!.jid;
     let pushShownAfter = 0;
     const pushTask = await longestTask(page, async () => {
@@ -129,7 +115,7 @@ describe(`examples/chat-ui with ${GROUPS * PER_GROUP} contacts`, () => {
     expect(await unmarked(page)).toBe(1);
 
     // The friend comes online: their row alone is rebuilt with the new presence.
-    await nodeClient(friend!, "node");
+    await clients.online(friend!, "node");
     await page.locator(`[data-testid=contact][data-jid="${friend!.jid}"][data-presence="available"]`).waitFor();
     expect(await unmarked(page)).toBe(2);
 

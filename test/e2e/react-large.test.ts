@@ -10,10 +10,10 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageBundle, servePage } from "../../bench/browser.js";
-import { createPresenceClient, type PresenceClient } from "../../src/index.js";
 import { startProsody, type ProsodyServer } from "../../src/testing/prosody.js";
-import type { SeedRosterItem, XmppTestAccount } from "../../src/testing/server.js";
+import type { SeedRosterItem } from "../../src/testing/server.js";
 import { launchChromium } from "../support/chromium.js";
+import { ownServerClients } from "../support/own-server-clients.js";
 import type { ReactPageApi } from "./react-page.js";
 
 const CONTACTS = 10_000;
@@ -22,7 +22,7 @@ const PAGE = 200; // examples/react/Contacts.tsx
 let server: ProsodyServer;
 let browser: Browser;
 let served: Awaited<ReturnType<typeof servePage>>;
-const clients: PresenceClient[] = [];
+const clients = ownServerClients(() => server);
 
 beforeAll(async () => {
   const [started, script, launched] = await Promise.all([
@@ -36,26 +36,12 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.stop().catch(() => undefined)));
+  await clients.stopAll();
   await browser?.close();
   await new Promise((resolve) => served?.server.close(resolve));
   await server?.stop();
 });
 
-async function nodeClient(who: XmppTestAccount, resource: string): Promise<PresenceClient> {
-  const client = createPresenceClient({
-    service: server.service,
-    domain: server.domain,
-    username: who.username,
-    password: who.password,
-    saslMechanism: "PLAIN",
-    resource,
-    timeoutMs: 15_000,
-  });
-  clients.push(client);
-  await client.start();
-  return client;
-}
 
 const bestCalls = (page: Page) => page.evaluate(() => (window as unknown as { reactPage: ReactPageApi }).reactPage.bestCalls());
 const row = (page: Page, text: string) => page.locator("li", { hasText: text });
@@ -86,7 +72,7 @@ describe(`examples/react with ${CONTACTS} contacts`, () => {
     expect(renamed).toBeDefined();
     // Another resource of the account, signed in first: its presence reaches the page as our own
     // resource's, which has every row's hook check its contact once.
-    const other = await nodeClient(big!, "node");
+    const other = await clients.online(big!, "node");
     await expect.poll(() => page.evaluate(() => (window as unknown as { reactPage: ReactPageApi }).reactPage.ownResources())).toBe(1);
     await page.waitForTimeout(50); // the notification window (16 ms) that tells the rows
     const before = await bestCalls(page);
@@ -106,7 +92,7 @@ describe(`examples/react with ${CONTACTS} contacts`, () => {
     // presence (a call each), and the friend's row renders again (one more).
     const shown = await page.locator("li").count();
     const beforePresence = await bestCalls(page);
-    await nodeClient(friend!, "node");
+    await clients.online(friend!, "node");
     await row(page, "Friend").getByText("● available").waitFor();
     const presenceCalls = (await bestCalls(page)) - beforePresence;
     expect(presenceCalls).toBeGreaterThanOrEqual(1);
