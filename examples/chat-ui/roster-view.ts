@@ -59,23 +59,22 @@ export class RosterView {
     this.#onMore = onMore;
   }
 
-  /** Brings the DOM up to `grouping`; returns how many rows were built (for tests and the log). */
-  render(grouping: RosterGroups, emptyText: string): number {
+  /** Brings the DOM up to `grouping` (`emptyText` when there are no contacts). */
+  render(grouping: RosterGroups, emptyText: string): void {
     const { groups, ungrouped } = grouping;
     const wanted: Array<[string, readonly RosterEntry[]]> = [...groups];
     // "" is the ungrouped section: its heading says "No group" only when there are groups.
     if (ungrouped.length > 0) wanted.push(["", ungrouped]);
-    let built = 0;
-    for (const [name, members] of wanted) built += this.#renderSection(name, members, groups.size > 0);
+    for (const [name, members] of wanted) this.#renderSection(name, members, groups.size > 0);
     const order = wanted.map(([name]) => name);
-    for (const name of this.#sections.keys()) if (!order.includes(name)) this.#sections.delete(name);
+    const kept = new Set(order);
+    for (const name of this.#sections.keys()) if (!kept.has(name)) this.#sections.delete(name);
     const key = order.length === 0 ? "\u0001empty" : order.join("\u0000");
     if (key !== this.#orderKey) {
       const empty = Object.assign(document.createElement("p"), { className: "empty", textContent: emptyText });
       this.#container.replaceChildren(...(order.length === 0 ? [empty] : order.map((name) => (this.#sections.get(name) as Section).element)));
       this.#orderKey = key;
     }
-    return built;
   }
 
   /** Forgets every row (a new client signed in). */
@@ -85,7 +84,7 @@ export class RosterView {
     this.#container.replaceChildren();
   }
 
-  #renderSection(name: string, members: readonly RosterEntry[], headed: boolean): number {
+  #renderSection(name: string, members: readonly RosterEntry[], headed: boolean): void {
     let section = this.#sections.get(name);
     if (section === undefined) {
       section = this.#newSection(name);
@@ -95,7 +94,6 @@ export class RosterView {
     heading.textContent = name || "No group";
     heading.hidden = name === "" && !headed;
     const shown = Math.min(section.limit, members.length);
-    let built = 0;
     if (section.members === members && section.shown === shown) {
       // Same members: only a contact whose presence changed needs a new row.
       for (let i = 0; i < shown; i++) {
@@ -106,9 +104,8 @@ export class RosterView {
         const element = this.#row(entry, best);
         row.element.replaceWith(element);
         section.rows.set(entry.jid, { entry, best, element });
-        built++;
       }
-      return built;
+      return;
     }
     const rows = new Map<string, Row>();
     const elements: HTMLElement[] = [];
@@ -116,10 +113,7 @@ export class RosterView {
       const entry = members[i] as RosterEntry;
       const best = this.#bestOf(entry.jid);
       let row = section.rows.get(entry.jid);
-      if (row === undefined || row.entry !== entry || row.best !== best) {
-        row = { entry, best, element: this.#row(entry, best) };
-        built++;
-      }
+      if (row === undefined || row.entry !== entry || row.best !== best) row = { entry, best, element: this.#row(entry, best) };
       rows.set(entry.jid, row);
       elements.push(row.element);
     }
@@ -130,7 +124,6 @@ export class RosterView {
     const rest = members.length - shown;
     section.more.hidden = rest === 0;
     section.more.textContent = `Show ${Math.min(PAGE, rest)} more (${rest} not shown)`;
-    return built;
   }
 
   #newSection(name: string): Section {
