@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPresenceClient } from "../../src/index.js";
 import { startTestServer, type XmppTestAccount, type XmppTestServer } from "../../src/testing/server.js";
 import { server as shared } from "../support/server.js";
+import { uncaughtDuring } from "../support/uncaught.js";
 
 let own: XmppTestServer;
 
@@ -19,20 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await own?.stop();
 });
-
-/** Uncaught exceptions while `run` runs, and for `settleMs` after. */
-async function uncaughtDuring(run: () => Promise<void>, settleMs = 500): Promise<unknown[]> {
-  const seen: unknown[] = [];
-  const listener = (error: unknown) => void seen.push(error);
-  process.prependListener("uncaughtException", listener);
-  try {
-    await run();
-    await new Promise((resolve) => setTimeout(resolve, settleMs));
-  } finally {
-    process.removeListener("uncaughtException", listener);
-  }
-  return seen;
-}
 
 describe(`a frozen ${shared.kind} under a connected client`, () => {
   it.each(["tcp", "websocket"] as const)("over %s: stop() resolves, and the reset when the server dies is not an uncaught exception", async (transport) => {
@@ -58,7 +45,7 @@ describe(`a frozen ${shared.kind} under a connected client`, () => {
       await client.stop(); // the server reads nothing: xmpp.js gives up on the close
       expect(performance.now() - stopping).toBeLessThan(5_000);
       own.kill(); // SIGKILL: the kernel resets the connection with our close unread
-    });
+    }, 500);
     expect(uncaught).toEqual([]);
     expect(errors).toEqual([]);
     expect(client.online).toBe(false);

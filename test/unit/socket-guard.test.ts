@@ -9,25 +9,12 @@ import { createPresenceClient, isPresenceError, type PresenceClient } from "../.
 import { installSocketGuard } from "../../src/socket-guard.js";
 import type { XmppClientLike } from "../../src/xmpp.js";
 import { startStub } from "../support/stub-server.js";
+import { uncaughtDuring } from "../support/uncaught.js";
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.all(cleanup.splice(0).map((f) => f().catch(() => undefined)));
 });
-
-/** Uncaught exceptions while `run` runs, and for `settleMs` after. */
-async function uncaughtDuring(run: () => Promise<void>, settleMs = 150): Promise<unknown[]> {
-  const seen: unknown[] = [];
-  const listener = (error: unknown) => void seen.push(error);
-  process.prependListener("uncaughtException", listener);
-  try {
-    await run();
-    await new Promise((resolve) => setTimeout(resolve, settleMs));
-  } finally {
-    process.removeListener("uncaughtException", listener);
-  }
-  return seen;
-}
 
 function client(service: string): PresenceClient {
   const created = createPresenceClient({ service, domain: "localhost", username: "alice", password: "pw", saslMechanism: "PLAIN", timeoutMs: 100 });
