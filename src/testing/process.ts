@@ -434,5 +434,9 @@ export function checkSeedItems(items: readonly SeedRosterItem[]): void {
     if (!["none", "to", "from", "both"].includes(subscription)) {
       throw new Error(`seedRoster: unknown subscription ${JSON.stringify(subscription)} for ${jid}`);
     }
+    // RFC 6121 §2.1.2.2: a request is pending only while we have no subscription to the contact.
+    if (item.pendingOut && (subscription === "to" || subscription === "both")) {
+      throw new Error(`seedRoster: ${jid} has subscription "${subscription}" and so no pending request`);
+    }
   }
 }

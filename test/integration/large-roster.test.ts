@@ -1,86 +1,66 @@
 // A large roster on a real server (issue 6: the SDK stays exact and cheap at roster scale). The
-// roster is put straight into the server's storage (XmppTestServer.seedRoster: Prosody at 10 000
-// items; ejabberd's API adds 40–70 items/s, so 300 there), then the SDK logs in and must mirror it
-// item by item; a change must reach the mirror without copying the other entries, and a new
-// session with the cached version must not download the roster again (RFC 6121 §2.6).
+// roster is put straight into the server's storage (XmppTestServer.seedRoster: a file write on
+// Prosody, Mnesia records on ejabberd), then the SDK logs in and must mirror it item by item; a
+// change must reach the mirror without copying the other entries, and a new session with the
+// cached version must not download the roster again (RFC 6121 §2.6).
 //
-// On Prosody the test starts a server of its own: a 10 000-contact login keeps Prosody's single
-// thread busy for seconds (the roster result, then our presence to every contact and the probes),
-// and the project's shared server would make other test files' logins time out meanwhile.
+// The test starts a server of its own, of the project's kind: a 10 000-contact login keeps the
+// server busy for a second or more (the roster result, then our presence to every contact and the
+// probes; all of it on Prosody's single thread), and the project's shared server would make other
+// test files' logins time out meanwhile.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createPresenceClient, type PresenceClient, type RosterEntry } from "../../src/index.js";
-import { startProsody, type ProsodyServer } from "../../src/testing/prosody.js";
-import type { SeedRosterItem, XmppTestAccount } from "../../src/testing/server.js";
+import type { RosterEntry } from "../../src/index.js";
+import { startTestServer, type SeedRosterItem, type XmppTestAccount, type XmppTestServer } from "../../src/testing/server.js";
 import { NS_ROSTER } from "../../src/roster/codec.js";
-import { seedEjabberdRoster } from "../../src/testing/ejabberd.js";
-import { freshAccounts, localRoster, newSession, onEjabberd, server, serverRoster } from "../support/server.js";
+import { ownServerClients } from "../support/own-server-clients.js";
+import { localRoster, newSession, server, serverRoster } from "../support/server.js";
+import type { PresenceClient } from "../../src/index.js";
 
-const SIZE = onEjabberd ? 300 : 10_000;
+const SIZE = 10_000;
 // Every kind, but mostly "none": each "to"/"both" item costs the server a probe at every login, and
-// each "from"/"both" one a presence at every login and logout, all on Prosody's single thread.
+// each "from"/"both" one a presence at every login and logout.
 const SUBSCRIPTIONS = ["both", "to", "from", ...Array<"none">(17).fill("none")] as const;
 const GROUPS = ["Friends", "Work", "Family & Co", "Ünïcödé", "<tags>"];
 
-/** A varied roster: every subscription, names with markup characters, 0–3 groups (0–1 on ejabberd). */
+/** A varied roster: every subscription, names with markup characters, 0–3 groups, pending requests. */
 function seedItems(prefix: string): SeedRosterItem[] {
   return Array.from({ length: SIZE }, (_, i) => {
     const subscription = SUBSCRIPTIONS[i % SUBSCRIPTIONS.length]!;
-    const groupCount = onEjabberd ? i % 2 : i % 4;
     const item: SeedRosterItem = {
       jid: `${prefix}${i}@${server.domain}`,
       subscription,
-      groups: Array.from({ length: groupCount }, (_, g) => GROUPS[(i + g) % GROUPS.length] as string),
+      groups: Array.from({ length: i % 4 }, (_, g) => GROUPS[(i + g) % GROUPS.length] as string),
     };
-    if (i % 7 !== 0) item.name = i % 11 === 0 ? `Ann "${i}" <&> ☃` : `Contact ${i}`;
-    // Prosody only: our own request pending (ejabberd's API cannot set it).
-    if (!onEjabberd && (subscription === "none" || subscription === "from") && i % 3 === 0) item.pendingOut = true;
+    if (i % 7 !== 0) item.name = i % 11 === 0 ? `Ann "${i}" \\ <&> ☃` : `Contact ${i}`;
+    if ((subscription === "none" || subscription === "from") && i % 3 === 0) item.pendingOut = true;
     return item;
   });
 }
 
-let own: ProsodyServer | undefined;
+let own: XmppTestServer | undefined;
 beforeAll(async () => {
-  if (!onEjabberd) own = await startProsody({ domain: server.domain });
-});
+  own = await startTestServer(server.kind, { domain: server.domain });
+}, 120_000);
 afterAll(async () => {
   await own?.stop();
 });
 
-const clients: PresenceClient[] = [];
+const clients = ownServerClients(() => own!);
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.stop().catch(() => undefined)));
+  await clients.stopAll();
+  expect(clients.errors.splice(0)).toEqual([]);
 });
 
 /** A fresh account with `items` as its roster. */
 async function seeded(items: readonly SeedRosterItem[]): Promise<XmppTestAccount> {
-  if (own === undefined) {
-    const [account] = await freshAccounts(1, "big");
-    await seedEjabberdRoster(server.apiUrl, account!.username, items, server.domain);
-    return account!;
-  }
-  const [account] = await own.createAccounts(1, "big");
-  await own.seedRoster(account!.username, items);
+  const [account] = await own!.createAccounts(1, "big");
+  await own!.seedRoster(account!.username, items);
   return account!;
 }
 
-/** A started client; the server may still be busy with an earlier login, hence the long timeout. */
-async function online(account: XmppTestAccount, websocket = false): Promise<PresenceClient> {
-  const target = own ?? server;
-  const client = createPresenceClient({
-    service: websocket ? target.websocketService : target.service,
-    domain: target.domain,
-    username: account.username,
-    password: account.password,
-    saslMechanism: "PLAIN",
-    timeoutMs: 15_000,
-    ...(websocket ? { resource: "ws" } : {}),
-  });
-  client.on("error", (error) => {
-    throw error;
-  });
-  clients.push(client);
-  await client.start();
-  return client;
+/** A started client; the server may still be busy with an earlier login (a 15 s timeout). */
+function online(account: XmppTestAccount, websocket = false): Promise<PresenceClient> {
+  return clients.online(account, websocket ? "ws" : "tcp", websocket);
 }
 
 function expectMirrors(entry: RosterEntry | undefined, item: SeedRosterItem): void {
