@@ -1,21 +1,23 @@
 /**
- * Roster load from a real Prosody on loopback, at 1k, 10k and 100k items: raw xmpp.js, xmpp-presence
- * and StanzaJS over WebSocket, each in a process of its own (bench/child.ts), run by run in turn.
+ * Roster load from a real server on loopback: Prosody at 1k, 10k and 100k items, ejabberd at 1k and
+ * 10k. Raw xmpp.js, xmpp-presence and StanzaJS over WebSocket, each in a process of its own
+ * (bench/child.ts), run by run in turn.
  * The replay server (bench/replay-server.ts) times the clients alone; this lane times what an app
  * waits for, the server's work included: from the roster get leaving to the roster being held.
  * Reported, not judged (the issue's targets are set against the replay server).
  *
- * The roster is put into Prosody's storage (XmppTestServer.seedRoster): every item `none`, with a
+ * The roster is put into the server's storage (XmppTestServer.seedRoster): every item `none`, with a
  * name and a group. A `to`/`both` item would cost a probe at every login and a `from`/`both` one a
- * presence at every login and logout, work that Prosody's single thread carries over into the next
- * client's timed window.
+ * presence at every login and logout, work the server carries over into the next client's timed
+ * window. ejabberd stops at 10k: its seeding (Mnesia's text load) slows down as the table grows,
+ * 20k items took 22 s.
  *
- * `node --import tsx bench/real-server.ts [sizes…]`, or as part of `npm run bench` (skipped with
- * BENCH_SKIP_PROSODY=1). BENCH_REAL_RUNS=n measured runs per client (default 5, after 1 warm-up).
+ * `node --import tsx bench/real-server.ts [prosody|ejabberd] [sizes…]`, or as part of `npm run
+ * bench` (skipped with BENCH_SKIP_PROSODY=1). BENCH_REAL_RUNS=n measured runs per client (default
+ * 5, after 1 warm-up).
  */
 import { fileURLToPath } from "node:url";
-import { startProsody } from "../src/testing/prosody.js";
-import type { SeedRosterItem } from "../src/testing/server.js";
+import { startTestServer, type SeedRosterItem, type XmppServerKind } from "../src/testing/server.js";
 import type { ChildResult } from "./child.js";
 import { runInTurns, startChild, type ChildHandle } from "./children.js";
 import type { ClientKind } from "./clients.js";
@@ -49,12 +51,22 @@ function rosterOf(size: number): SeedRosterItem[] {
   return items;
 }
 
-/** Runs the lane; resolves with a row per (size, client) and the Markdown table. */
-export async function measureRealProsody(
+/** The sizes each server is measured at by default. */
+export const REAL_SERVER_SIZES: Readonly<Record<XmppServerKind, readonly number[]>> = {
+  prosody: [1_000, 10_000, 100_000],
+  ejabberd: [1_000, 10_000],
+};
+
+const SERVER_NAMES: Readonly<Record<XmppServerKind, string>> = { prosody: "Prosody", ejabberd: "ejabberd" };
+
+/** Runs the lane on a server of `kind`; resolves with a row per (size, client) and the Markdown table. */
+export async function measureRealServer(
+  kind: XmppServerKind,
   log: (line: string) => void,
-  sizes: readonly number[] = [1_000, 10_000, 100_000],
+  sizes: readonly number[] = REAL_SERVER_SIZES[kind],
 ): Promise<{ rows: RealServerRow[]; table: string }> {
-  const server = await startProsody();
+  const name = SERVER_NAMES[kind];
+  const server = await startTestServer(kind);
   const rows: RealServerRow[] = [];
   try {
     for (const size of sizes) {
@@ -62,12 +74,12 @@ export async function measureRealProsody(
       if (account === undefined) throw new Error("no account");
       const seeding = performance.now();
       await server.seedRoster(account.username, rosterOf(size));
-      log(`  Prosody roster load ${size}: seeded in ${(performance.now() - seeding).toFixed(0)} ms`);
+      log(`  ${name} roster load ${size}: seeded in ${(performance.now() - seeding).toFixed(0)} ms`);
       const runs = Array.from({ length: WARMUP + RUNS }, (_, run) => ({ key: `real-${size}-${run}`, run, expectStanzas: 0, warmup: run < WARMUP }));
       const children: ChildHandle[] = await Promise.all(
-        KINDS.map((kind) =>
+        KINDS.map((client) =>
           startChild({
-            kind,
+            kind: client,
             scenario: "roster",
             service: server.websocketService,
             rosterSize: size,
@@ -78,18 +90,18 @@ export async function measureRealProsody(
         ),
       );
       const results = await runInTurns(children, runs.length, SETTLE_MS);
-      for (const [lane, kind] of KINDS.entries()) {
+      for (const [lane, client] of KINDS.entries()) {
         const measured = (results[lane] as ChildResult).runs.slice(WARMUP);
         const ms = measured.map((r) => r.ms);
-        const row: RealServerRow = { size, kind, median: median(ms), min: Math.min(...ms), max: Math.max(...ms), held: measured.at(-1)?.held.rosterItems };
+        const row: RealServerRow = { size, kind: client, median: median(ms), min: Math.min(...ms), max: Math.max(...ms), held: measured.at(-1)?.held.rosterItems };
         rows.push(row);
-        log(`  Prosody roster load ${String(size).padStart(6)} ${kind.padEnd(6)} ${row.median.toFixed(0).padStart(6)} ms (${row.min.toFixed(0)}–${row.max.toFixed(0)})${row.held === undefined ? "" : `  held ${row.held}`}`);
+        log(`  ${name} roster load ${String(size).padStart(6)} ${client.padEnd(6)} ${row.median.toFixed(0).padStart(6)} ms (${row.min.toFixed(0)}–${row.max.toFixed(0)})${row.held === undefined ? "" : `  held ${row.held}`}`);
       }
     }
   } finally {
     await server.stop();
   }
-  return { rows, table: realServerTable(rows) };
+  return { rows, table: realServerTable(name, rows) };
 }
 
 function ms(value: number): string {
@@ -97,9 +109,9 @@ function ms(value: number): string {
 }
 
 /** The lane as a Markdown table: medians with min–max, and the SDK's ratios and extra time. */
-export function realServerTable(rows: readonly RealServerRow[]): string {
+export function realServerTable(serverName: string, rows: readonly RealServerRow[]): string {
   const lines = [
-    "| roster from Prosody (ws) | raw xmpp.js | xmpp-presence | StanzaJS | SDK / raw | SDK / StanzaJS | SDK − raw |",
+    `| roster from ${serverName} (ws) | raw xmpp.js | xmpp-presence | StanzaJS | SDK / raw | SDK / StanzaJS | SDK − raw |`,
     "|---|---|---|---|---|---|---|",
   ];
   for (const size of [...new Set(rows.map((row) => row.size))]) {
@@ -115,7 +127,11 @@ export function realServerTable(rows: readonly RealServerRow[]): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-  const { table } = await measureRealProsody((line) => console.log(line), sizes.length > 0 ? sizes : undefined);
-  console.log(`\n${table}`);
+  const args = process.argv.slice(2);
+  const kinds = args.filter((arg): arg is XmppServerKind => arg === "prosody" || arg === "ejabberd");
+  const sizes = args.map(Number).filter((n) => n > 0);
+  for (const kind of kinds.length > 0 ? kinds : (["prosody", "ejabberd"] as const)) {
+    const { table } = await measureRealServer(kind, (line) => console.log(line), sizes.length > 0 ? sizes : undefined);
+    console.log(`\n${table}\n`);
+  }
 }

@@ -8,7 +8,7 @@
  * Environment: BENCH_QUICK=1 (small sizes, fewer runs: well under a minute), BENCH_RUNS=n,
  * BENCH_JUDGED_RUNS=n (measured runs of the two cases a ratio target is judged on; default 11),
  * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,reload,presence,pushes,lockstep,subs,
- * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1 (no round-trip count, no roster load from a real Prosody), BENCH_SKIP_BROWSER=1 (no Chromium roster-load lane),
+ * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1 (no round-trip count, no roster load from a real Prosody or ejabberd), BENCH_SKIP_BROWSER=1 (no Chromium roster-load lane),
  * BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
@@ -544,12 +544,18 @@ async function main(): Promise<void> {
   if (env["BENCH_SKIP_PROSODY"] !== "1") {
     const { countRoundTrips } = await import("./round-trips.js");
     roundTrips = await countRoundTrips().catch((error: unknown) => `not measured: ${error instanceof Error ? error.message : String(error)}`);
-    const { measureRealProsody } = await import("./real-server.js");
-    log("\nroster load from a real Prosody (bench/real-server.ts):");
-    realServer = await measureRealProsody(log, QUICK ? [1_000] : undefined).then(
-      ({ table: lane }) => lane,
-      (error: unknown) => `Roster load from a real Prosody: not measured (${error instanceof Error ? error.message : String(error)}).`,
-    );
+    const { measureRealServer } = await import("./real-server.js");
+    const lanes: string[] = [];
+    for (const kind of ["prosody", "ejabberd"] as const) {
+      log(`\nroster load from a real ${kind} (bench/real-server.ts):`);
+      lanes.push(
+        await measureRealServer(kind, log, QUICK ? [1_000] : undefined).then(
+          ({ table: lane }) => lane,
+          (error: unknown) => `Roster load from a real ${kind}: not measured (${error instanceof Error ? error.message : String(error)}).`,
+        ),
+      );
+    }
+    realServer = lanes.join("\n\n");
   }
   const noiseAfter = measureMachineNoise();
   log(`machine noise after: ${fmtNoise(noiseAfter)}`);
@@ -563,7 +569,7 @@ async function main(): Promise<void> {
     "|---|---|---|",
     ...targetLines,
     ...(sizes ? ["", sizes.table] : []),
-    ...(realServer ? ["", "Roster load from a real Prosody 0.12 on loopback (reported, not judged: the server's own work is in every figure; bench/real-server.ts):", "", realServer] : []),
+    ...(realServer ? ["", "Roster load from a real Prosody 0.12 and ejabberd 23.01 on loopback (reported, not judged: the server's own work is in every figure; bench/real-server.ts):", "", realServer] : []),
   ].join("\n");
   log(`\n${output}\n\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (env["BENCH_NO_WRITE"] !== "1") writeResults(output, [noiseBefore, noiseAfter]);
