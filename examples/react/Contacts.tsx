@@ -9,7 +9,7 @@
  */
 import { memo, useState } from "react";
 import type { PresenceClient, RosterEntry, SubscriptionRequest } from "xmpp-presence";
-import { useBestPresence, useRoster } from "xmpp-presence/react";
+import { useBestPresence, usePresence, useRoster } from "xmpp-presence/react";
 
 /** Contacts shown before the "show more" button. */
 const PAGE = 200;
@@ -27,6 +27,7 @@ export function Contacts({ client }: { client: PresenceClient }) {
   return (
     <section>
       {!ready && <p>Connecting…</p>}
+      <Summary client={client} />
       <ul>
         {[...requests.values()].map((request) => (
           <Request key={request.from} client={client} request={request} />
@@ -43,6 +44,18 @@ export function Contacts({ client }: { client: PresenceClient }) {
       <AddContact client={client} />
     </section>
   );
+}
+
+/**
+ * Who is online, from the whole presence snapshot. A component of its own, so that a presence
+ * change renders this line again and not the list.
+ */
+function Summary({ client }: { client: PresenceClient }) {
+  const { contacts, own } = usePresence(client);
+  let online = 0;
+  for (const contact of contacts.values()) if (contact.available) online++;
+  const devices = own.size === 0 ? "" : ` · ${own.size} other device${own.size === 1 ? "" : "s"} of yours`;
+  return <p data-testid="summary">{`${online} online${devices}`}</p>;
 }
 
 /** One contact: presence of their best resource, and the subscription state. */

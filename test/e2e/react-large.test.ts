@@ -2,7 +2,8 @@
  * examples/react's <Contacts> in real Chromium with a 10,000-contact roster on a real Prosody:
  * React 19 (production build) on `xmpp-presence/react`'s hooks. The list shows a page of
  * contacts; after a roster push only the changed row renders again (the rows are memoised and an
- * entry is the same object until that contact changes), and a contact's presence reaches its row.
+ * entry is the same object until that contact changes), and a contact's presence reaches its row
+ * and the summary line (`usePresence`).
  *
  * A Prosody of its own, as in chat-ui-large.test.ts.
  */
@@ -44,6 +45,8 @@ afterAll(async () => {
 
 
 const bestCalls = (page: Page) => page.evaluate(() => (window as unknown as { reactPage: ReactPageApi }).reactPage.bestCalls());
+/** The summary line (usePresence). */
+const summary = (page: Page) => page.getByTestId("summary").textContent();
 /** The row with `text` as a whole word ("Contact 12" is not "Contact 123"). */
 const row = (page: Page, text: string) => page.locator("li", { hasText: new RegExp(`\\b${text}\\b`) });
 
@@ -78,6 +81,7 @@ describe(`examples/react with ${CONTACTS} contacts`, () => {
     // resource's, which has every row's hook check its contact once.
     const other = await clients.online(big!, "node");
     await expect.poll(() => page.evaluate(() => (window as unknown as { reactPage: ReactPageApi }).reactPage.ownResources())).toBe(1);
+    await expect.poll(() => summary(page)).toBe("0 online · 1 other device of yours");
     await page.waitForTimeout(50); // the notification window (16 ms) that tells the rows
     const before = await bestCalls(page);
     await other.roster.update(renamed.jid, { name: "Renamed" });
@@ -103,6 +107,13 @@ describe(`examples/react with ${CONTACTS} contacts`, () => {
     const presenceCalls = (await bestCalls(page)) - beforePresence;
     expect(presenceCalls).toBeGreaterThanOrEqual(1);
     expect(presenceCalls).toBeLessThanOrEqual(2 * (shown + 1));
+    await expect.poll(() => summary(page)).toBe("1 online · 1 other device of yours");
+
+    // Both go offline: the contact and our other resource.
+    await contact.sendPresence(big!.jid, { available: false });
+    await other.stop();
+    await expect.poll(() => summary(page)).toBe("0 online");
+    await row(page, online.name as string).getByText("○ offline").waitFor();
     expect(page.errors).toEqual([]);
     await page.evaluate(() => (window as unknown as { reactPage: ReactPageApi }).reactPage.stop());
   }, 120_000);
