@@ -12,6 +12,7 @@ import {
   type PresenceClient,
   type ResourcePresence,
   type RosterEntry,
+  type SubscriptionRequest,
   type XmlElement,
 } from "xmpp-presence";
 import { RosterView } from "./roster-view.js";
@@ -49,6 +50,9 @@ let restoreAutoReply: (() => void) | undefined;
 let view: RosterView | undefined;
 /** The roster the recipient suggestions were filled from. */
 let suggested: ReadonlyMap<string, RosterEntry> | undefined;
+/** The requests the list shows, and each one's row: a row is built once per request object. */
+let shownRequests: ReadonlyMap<string, SubscriptionRequest> | undefined;
+const requestRows = new Map<string, { request: SubscriptionRequest; element: HTMLElement }>();
 
 /** Runs a user action; a failure shows up as a message instead of an unhandled rejection. */
 async function act(what: string, action: () => Promise<unknown>): Promise<void> {
@@ -124,6 +128,8 @@ async function signOut(): Promise<void> {
   for (const list of ["#log", "#messages", "#requests", "#contact-jids"]) $(list).replaceChildren();
   view?.clear();
   suggested = undefined;
+  shownRequests = undefined;
+  requestRows.clear();
   await current?.stop();
 }
 
@@ -156,32 +162,50 @@ function wire(c: PresenceClient): void {
 function render(): void {
   if (!client) return;
   const c = client;
-  const { requests } = c.roster.getSnapshot();
-
-  $("#requests").replaceChildren(
-    ...[...requests.values()].map(({ from, status }) =>
-      h(
-        "li",
-        { "data-testid": "request", "data-jid": from },
-        h("strong", {}, from),
-        " asks to see your presence",
-        status ? h("q", {}, status) : undefined,
-        " ",
-        h("button", { "data-testid": "approve", onclick: () => act("Approve", () => c.approve(from)) }, "Approve"),
-        h(
-          "button",
-          { "data-testid": "approve-subscribe", onclick: () => act("Approve", () => c.approve(from, { subscribeBack: true })) },
-          "Approve and subscribe back",
-        ),
-        h("button", { "data-testid": "deny", onclick: () => act("Deny", () => c.deny(from)) }, "Deny"),
-      ),
-    ),
-  );
-  if (requests.size === 0) $("#requests").append(h("li", { class: "empty" }, "No pending requests."));
+  renderRequests(c, c.roster.getSnapshot().requests);
 
   // Only what changed is rebuilt, and each group shows a page of members at a time (roster-view.ts).
   view ??= new RosterView($("#roster"), contact, (jid) => client?.presence.best(jid), render);
   view.render(c.roster.groups(), "No contacts yet: add one above.");
+}
+
+/**
+ * The pending requests. The snapshot hands back the very same map while no request came or went,
+ * and the same request object while it is pending, so a roster push or a presence leaves the list
+ * alone and a new request builds one row.
+ */
+function renderRequests(c: PresenceClient, requests: ReadonlyMap<string, SubscriptionRequest>): void {
+  if (requests === shownRequests) return;
+  shownRequests = requests;
+  const rows: HTMLElement[] = [];
+  for (const request of requests.values()) {
+    let row = requestRows.get(request.from);
+    if (row?.request !== request) {
+      row = { request, element: requestRow(c, request) };
+      requestRows.set(request.from, row);
+    }
+    rows.push(row.element);
+  }
+  for (const from of requestRows.keys()) if (!requests.has(from)) requestRows.delete(from);
+  $("#requests").replaceChildren(...(rows.length > 0 ? rows : [h("li", { class: "empty" }, "No pending requests.")]));
+}
+
+function requestRow(c: PresenceClient, { from, status }: SubscriptionRequest): HTMLElement {
+  return h(
+    "li",
+    { "data-testid": "request", "data-jid": from },
+    h("strong", {}, from),
+    " asks to see your presence",
+    status ? h("q", {}, status) : undefined,
+    " ",
+    h("button", { "data-testid": "approve", onclick: () => act("Approve", () => c.approve(from)) }, "Approve"),
+    h(
+      "button",
+      { "data-testid": "approve-subscribe", onclick: () => act("Approve", () => c.approve(from, { subscribeBack: true })) },
+      "Approve and subscribe back",
+    ),
+    h("button", { "data-testid": "deny", onclick: () => act("Deny", () => c.deny(from)) }, "Deny"),
+  );
 }
 
 /** The message form's contact suggestions, filled when the field is used (not on every change). */
