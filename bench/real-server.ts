@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { startTestServer, type SeedRosterItem, type XmppServerKind } from "../src/testing/server.js";
 import type { ChildResult } from "./child.js";
 import { runInTurns, startChild, type ChildHandle } from "./children.js";
+import { fmtMs as ms } from "./format.js";
 import type { ClientKind } from "./clients.js";
 import { median } from "./verdict.js";
 import { SENTINEL } from "./workloads.js";
@@ -102,10 +103,6 @@ export async function measureRealServer(
     await server.stop();
   }
   return { rows, table: realServerTable(name, rows) };
-}
-
-function ms(value: number): string {
-  return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`;
 }
 
 /** The lane as a Markdown table: medians with min–max, and the SDK's ratios and extra time. */

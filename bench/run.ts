@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the replay server in this process, each (client, workload, size) in a child
  * process of its own, fed the same bytes; then bundle sizes, the Prosody round-trip count,
- * and the roster load from a real Prosody (bench/real-server.ts).
+ * and the roster load from a real Prosody and ejabberd (bench/real-server.ts).
  * Prints a table with absolute figures and ratios, PASS/FAIL per target, and writes
  * bench/results.md (keeping its "## History" section).
  *
@@ -23,6 +23,7 @@ import { cpus, totalmem, release, type as osType } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { ChildResult } from "./child.js";
 import { runInTurns, startChild } from "./children.js";
+import { fmtBytes, fmtMs } from "./format.js";
 import type { ClientKind, Held, Scenario } from "./clients.js";
 import { measureMachineNoise, type MachineNoise } from "./machine-noise.js";
 import { startReplayServer, type ReplayServer } from "./replay-server.js";
@@ -300,15 +301,6 @@ async function measureChromium(server: ReplayServer, all: Case[], log: (line: st
     return `not measured: ${reason}`;
   }
   return rows;
-}
-
-export function fmtMs(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`;
-}
-
-export function fmtBytes(bytes: number): string {
-  const abs = Math.abs(bytes);
-  return abs >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : abs >= 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${bytes} B`;
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {
