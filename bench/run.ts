@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: the replay server in this process, each (client, workload, size) in a child
  * process of its own, fed the same bytes; then bundle sizes, the Prosody round-trip count,
- * and the roster load from a real Prosody and ejabberd (bench/real-server.ts).
+ * the roster load from a real Prosody and ejabberd (bench/real-server.ts), and the chat UI example
+ * at 10k and 100k contacts in Chromium (bench/chat-ui-scale.ts).
  * Prints a table with absolute figures and ratios, PASS/FAIL per target, and writes
  * bench/results.md (keeping its "## History" section).
  *
  * Environment: BENCH_QUICK=1 (small sizes, fewer runs: well under a minute), BENCH_RUNS=n,
  * BENCH_JUDGED_RUNS=n (measured runs of the two cases a ratio target is judged on; default 11),
  * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,reload,presence,pushes,lockstep,subs,
- * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1 (no round-trip count, no roster load from a real Prosody or ejabberd), BENCH_SKIP_BROWSER=1 (no Chromium roster-load lane),
+ * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1 (no round-trip count, no real-server lanes), BENCH_SKIP_BROWSER=1 (no Chromium lanes),
  * BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
@@ -549,6 +550,15 @@ async function main(): Promise<void> {
     }
     realServer = lanes.join("\n\n");
   }
+  let chatUi: string | undefined;
+  if (env["BENCH_SKIP_PROSODY"] !== "1" && !SKIP_BROWSER) {
+    const { measureChatUiScale } = await import("./chat-ui-scale.js");
+    log("\nthe chat UI example at scale in Chromium (bench/chat-ui-scale.ts):");
+    chatUi = await measureChatUiScale(log, QUICK ? [10_000] : undefined).then(
+      ({ table: lane }) => lane,
+      (error: unknown) => `The chat UI at scale: not measured (${error instanceof Error ? error.message : String(error)}).`,
+    );
+  }
   const noiseAfter = measureMachineNoise();
   log(`machine noise after: ${fmtNoise(noiseAfter)}`);
   const checks = targets(rows, sizes, roundTrips, chromium);
@@ -562,6 +572,7 @@ async function main(): Promise<void> {
     ...targetLines,
     ...(sizes ? ["", sizes.table] : []),
     ...(realServer ? ["", "Roster load from a real Prosody 0.12 and ejabberd 23.01 on loopback (reported, not judged: the server's own work is in every figure; bench/real-server.ts):", "", realServer] : []),
+    ...(chatUi ? ["", "The chat UI example with a large roster on Prosody, in headless Chromium (reported, not judged; Prosody's own work is in the times; bench/chat-ui-scale.ts):", "", chatUi] : []),
   ].join("\n");
   log(`\n${output}\n\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (env["BENCH_NO_WRITE"] !== "1") writeResults(output, [noiseBefore, noiseAfter]);
