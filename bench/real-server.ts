@@ -10,7 +10,8 @@
  * name and a group. A `to`/`both` item would cost a probe at every login and a `from`/`both` one a
  * presence at every login and logout, work the server carries over into the next client's timed
  * window. ejabberd stops at 10k: its seeding (Mnesia's text load) slows down as the table grows,
- * 20k items took 22 s.
+ * 20k items took 22 s. The SDK asks for roster versioning (`ver`) and raw xmpp.js does not; ejabberd
+ * then hashes the whole roster, which is in the SDK's time (~45 ms at 10k, bench/results.md).
  *
  * `node --import tsx bench/real-server.ts [prosody|ejabberd] [sizes…]`, or as part of `npm run
  * bench` (skipped with BENCH_SKIP_PROSODY=1). BENCH_REAL_RUNS=n measured runs per client (default

@@ -6,7 +6,7 @@
  * Prints a table with absolute figures and ratios, PASS/FAIL per target, and writes
  * bench/results.md (keeping its "## History" section).
  *
- * Environment: BENCH_QUICK=1 (small sizes, fewer runs: well under a minute), BENCH_RUNS=n,
+ * Environment: BENCH_QUICK=1 (small sizes, fewer runs: about 4.5 minutes), BENCH_RUNS=n,
  * BENCH_JUDGED_RUNS=n (measured runs of the two cases a ratio target is judged on; default 11),
  * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,reload,presence,pushes,lockstep,subs,
  * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1 (no round-trip count, no real-server lanes), BENCH_SKIP_BROWSER=1 (no Chromium lanes),
