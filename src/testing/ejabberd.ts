@@ -430,7 +430,8 @@ export async function seedEjabberdRoster(
     await chmod(dir, 0o755);
     const file = join(dir, "roster.txt");
     for (let start = 0; start < records.length; start += SEED_CHUNK) {
-      await writeFile(file, `${SEED_TABLES}\n${records.slice(start, start + SEED_CHUNK).join("\n")}\n`, { mode: 0o644 });
+      await writeFile(file, `${SEED_TABLES}\n${records.slice(start, start + SEED_CHUNK).join("\n")}\n`);
+      await chmod(file, 0o644); // whatever the umask
       const answer = await callEjabberdApi(apiUrl, "load", { file }, { timeoutMs: SEED_LOAD_TIMEOUT_MS });
       // `load` answers "" when it worked; its errors come as HTTP 500 (callEjabberdApi throws).
       // Any other answer is not a success either.
