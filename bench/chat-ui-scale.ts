@@ -31,6 +31,7 @@ import { startProsody, type ProsodyServer } from "../src/testing/prosody.js";
 import type { SeedRosterItem, XmppTestAccount } from "../src/testing/server.js";
 import { CHROMIUM } from "./browser.js";
 import { fmtBytes, fmtMs } from "./format.js";
+import { takeLongestTask, watchLongTasks } from "./long-tasks.js";
 import { median } from "./verdict.js";
 
 const RUNS = Number(process.env["BENCH_UI_RUNS"] ?? 3);
@@ -73,24 +74,6 @@ async function nodeClient(server: ProsodyServer, who: XmppTestAccount, resource:
   return client;
 }
 
-/** Starts recording the longest main-thread task; read (and restart) it with {@link longestTask}. */
-async function watchTasks(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { longest: number };
-    w.longest = 0;
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) w.longest = Math.max(w.longest, entry.duration);
-    }).observe({ type: "longtask" });
-  });
-}
-/** The longest task since the last call (0: none of 50 ms or more). */
-const longestTask = (page: Page) =>
-  page.evaluate(() => {
-    const w = window as unknown as { longest: number };
-    const longest = w.longest;
-    w.longest = 0;
-    return longest;
-  });
 const fmtTask = (ms: number) => (ms === 0 ? "none ≥ 50 ms" : fmtMs(ms));
 
 async function heapAfterGc(page: Page): Promise<number> {
@@ -123,7 +106,7 @@ async function measureSize(
         page.setDefaultTimeout(120_000);
         await page.goto(url);
         const before = await heapAfterGc(page);
-        await watchTasks(page);
+        await watchLongTasks(page);
         await page.getByTestId("login-jid").fill(big.jid);
         await page.getByTestId("login-password").fill(big.password);
         const signingIn = performance.now();
@@ -131,9 +114,9 @@ async function measureSize(
         await page.locator(`[data-testid=contact][data-jid="${friend.jid}"]`).waitFor();
         row.shown.push(performance.now() - signingIn);
         await page.waitForTimeout(100);
-        row.signInTask.push(await longestTask(page));
+        row.signInTask.push(await takeLongestTask(page));
         row.heapPerContact.push(((await heapAfterGc(page)) - before) / contacts);
-        await longestTask(page); // not the collection's
+        await takeLongestTask(page); // not the collection's
         // A contact in the first group's first page (the friend's group sorts its members by JID).
         const renamed = roster[GROUPS * (run + 1)]!.jid;
         const name = `Renamed ${run}`;
@@ -147,7 +130,7 @@ async function measureSize(
         await page.locator(`[data-testid=contact][data-jid="${friend.jid}"][data-presence="available"]`).waitFor();
         row.presenceShown.push(performance.now() - arriving);
         await page.waitForTimeout(100);
-        row.longestTask.push(await longestTask(page));
+        row.longestTask.push(await takeLongestTask(page));
         await friendClient.stop();
         log(
           `  chat UI ${contacts} contacts, run ${run + 1}: shown ${fmtMs(row.shown.at(-1)!)} (longest task ${fmtTask(row.signInTask.at(-1)!)}), ` +

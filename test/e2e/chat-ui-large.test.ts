@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { takeLongestTask, watchLongTasks } from "../../bench/long-tasks.js";
 import { buildChatUi } from "../../examples/chat-ui/build.mjs";
 import { PAGE } from "../../examples/chat-ui/roster-view.js";
 import { serveChatUi } from "../../examples/chat-ui/serve.mjs";
@@ -59,16 +60,10 @@ const markRows = (page: Page, selector = "[data-testid=contact]") =>
 
 /** The longest main-thread task while `action` runs and the page catches up, in ms. */
 async function longestTask(page: Page, action: () => Promise<void>): Promise<number> {
-  await page.evaluate(() => {
-    const w = window as unknown as { longest: number };
-    w.longest = 0;
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) w.longest = Math.max(w.longest, entry.duration);
-    }).observe({ type: "longtask" });
-  });
+  await watchLongTasks(page);
   await action();
   await page.waitForTimeout(100);
-  return page.evaluate(() => (window as unknown as { longest: number }).longest);
+  return takeLongestTask(page);
 }
 
 describe(`examples/chat-ui with ${GROUPS * PER_GROUP} contacts`, () => {
