@@ -435,7 +435,7 @@ export async function seedEjabberdRoster(
       const answer = await callEjabberdApi(apiUrl, "load", { file }, { timeoutMs: SEED_LOAD_TIMEOUT_MS });
       // `load` answers "" when it worked; its errors come as HTTP 500 (callEjabberdApi throws).
       // Any other answer is not a success either.
-      if (answer !== "" && answer !== 0) throw new Error(`seedRoster: ejabberd's load failed: ${JSON.stringify(answer)}`);
+      if (answer !== "") throw new Error(`seedRoster: ejabberd's load failed: ${JSON.stringify(answer)}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
