@@ -129,6 +129,9 @@ async function measureSize(
         row.pushAnswered.push(Date.now() - pushing);
         row.pushShown.push((await pushShown) - pushing);
 
+        // The previous run's friend session may still show as available (its unavailable presence
+        // can reach this session's probe late): wait until the row says otherwise.
+        await page.locator(`[data-testid=contact][data-jid="${friend.jid}"]:not([data-presence="available"])`).waitFor();
         const presenceShown = whenInPage(page, `[data-testid=contact][data-jid="${friend.jid}"][data-presence="available"]`);
         const arriving = Date.now();
         const friendClient = await nodeClient(server, friend, `run${run}`);
