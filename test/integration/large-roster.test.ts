@@ -9,12 +9,11 @@
 // probes; all of it on Prosody's single thread), and the project's shared server would make other
 // test files' logins time out meanwhile.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RosterEntry } from "../../src/index.js";
+import type { PresenceClient, RosterEntry } from "../../src/index.js";
 import { startTestServer, type SeedRosterItem, type XmppTestAccount, type XmppTestServer } from "../../src/testing/server.js";
 import { NS_ROSTER } from "../../src/roster/codec.js";
 import { ownServerClients } from "../support/own-server-clients.js";
 import { localRoster, newSession, server, serverRoster } from "../support/server.js";
-import type { PresenceClient } from "../../src/index.js";
 
 const SIZE = 10_000;
 // Every kind, but mostly "none": each "to"/"both" item costs the server a probe at every login, and
