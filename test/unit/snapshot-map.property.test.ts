@@ -154,6 +154,31 @@ describe("SnapshotMap (property)", () => {
     });
   }
 
+  it("repeated marks of one key are one change, and marks never pile up past half the map", () => {
+    const live = new Map(Array.from({ length: 1000 }, (_, i) => [`k${i}`, { n: i }]));
+    const writer = new SnapshotMapWriter(live, false, true);
+    writer.markAll();
+    const first = writer.snapshot();
+    for (let n = 0; n < 10; n++) {
+      live.set("k1", { n: -n });
+      writer.mark("k1");
+    }
+    const second = writer.snapshot();
+    expect(second.changedSince(first)).toEqual(["k1"]); // ten marks, one version
+    expect(second.get("k1")).toEqual({ n: -9 });
+    // The writer keeps one slot per mark (cheaper than a Set in a presence flood); past half the
+    // map's size it copies the map instead of keeping more: a new epoch, so no change list.
+    for (let n = 0; n < 501; n++) {
+      live.set("k2", { n: -n });
+      writer.mark("k2");
+    }
+    const third = writer.snapshot();
+    expect(third.changedSince(second)).toBeUndefined();
+    expect(third.get("k2")).toEqual({ n: -500 });
+    expect(second.get("k2")).toEqual({ n: 2 }); // the older snapshot is as it was
+    expect(first.get("k1")).toEqual({ n: 1 });
+  });
+
   it("iterators are iterable and have the iterator prototype (for iterator helpers where the runtime has them)", () => {
     const live = new Map([["a", { n: 1 }]]);
     const writer = new SnapshotMapWriter(live);
