@@ -191,6 +191,14 @@ export class RosterStoreImpl implements RosterStore {
         this.onMutation({ kind: "replace", roster: this.#cached() });
         return changes;
       }
+      const inStep = this.#changedInStep(items);
+      if (inStep !== undefined) {
+        for (const item of inStep) {
+          const change = this.#setItem(item.jid, item, true);
+          if (change) changes.push(change);
+        }
+        return this.#replaced(changes, version);
+      }
       // Written in the result's order, then what it does not name is dropped (reported first).
       // Nothing to drop when it names as many JIDs as the store now holds (all of them): no scan
       // of the roster for the usual re-fetch of an unchanged one.
@@ -210,14 +218,40 @@ export class RosterStoreImpl implements RosterStore {
         }
       }
       for (const change of written) changes.push(change);
-      // The same roster at the same version: the cache holds it already (no 100k-item rewrite).
-      const same = changes.length === 0 && version === this.#version;
-      this.#setVersion(version);
-      this.#setSource("server");
-      this.#setReady(true);
-      if (!same) this.onMutation({ kind: "replace", roster: this.#cached() });
-      return changes;
+      return this.#replaced(changes, version);
     });
+  }
+
+  /** The end of {@link replaceItems} into a held roster: version, source, ready, the cache. */
+  #replaced(changes: ItemChange[], version: string | undefined): ItemChange[] {
+    // The same roster at the same version: the cache holds it already (no 100k-item rewrite).
+    const same = changes.length === 0 && version === this.#version;
+    this.#setVersion(version);
+    this.#setSource("server");
+    this.#setReady(true);
+    if (!same) this.onMutation({ kind: "replace", roster: this.#cached() });
+    return changes;
+  }
+
+  /**
+   * When `items` names exactly the held JIDs in the held order (a re-fetch from the same
+   * server, which lists an unchanged roster the same way each time), the items that differ from
+   * what is held; otherwise `undefined`. The two lists are walked side by side: no hash lookup
+   * per item and no set of the result's JIDs, which were most of a re-fetch's cost in the store
+   * (reading 100 000 entries in the map's own order keeps to memory that is read in sequence).
+   * Nothing is written, so a result in another order costs one partial walk before the general way.
+   */
+  #changedInStep(items: readonly RosterItem[]): RosterItem[] | undefined {
+    // Items kept apart from their entries (see #writeEntry) are compared through item(): not here.
+    if (items.length !== this.#entries.size || this.#itemsApart.size > 0) return undefined;
+    const changed: RosterItem[] = [];
+    let index = 0;
+    for (const [jid, entry] of this.#entries) {
+      const item = items[index++] as RosterItem;
+      if (item.jid !== jid) return undefined;
+      if (!sameItem(entry, item)) changed.push(item);
+    }
+    return changed;
   }
 
   /**
