@@ -51,11 +51,18 @@ type GroupNames = Map<string, readonly string[]>;
  *
  * One function with its loops indexed, where it was four (the item, its groups, a group's text,
  * the name test) with iterators: the first roster of a session runs this once per item in code
- * V8 has not optimised yet, and there each call and iterator step counts. Measured on a 10k-item
- * result in a fresh process: 39 ms before, 22 ms as one function (bench/results.md, Issue 6
- * fourteenth pass).
+ * V8 has not optimised yet, and there each call and iterator step counts. A 10k-item result in a
+ * fresh process (medians of 11 and 15 processes): 39.2 and 35.6 ms before, 23.3 and 24.9 ms as one
+ * function; 100k items in a warm process, old and new taking turns: 0.57× and 0.69× the time
+ * (bench/results.md, Issue 6 fourteenth pass).
  */
-function parseItem(item: XmlElement, subscription: Subscription, names: GroupNames, asEntry: boolean, views: boolean): RosterItem | undefined {
+function parseItem(
+  item: XmlElement,
+  subscription: Subscription,
+  names: GroupNames | undefined,
+  asEntry: boolean,
+  views: boolean,
+): RosterItem | undefined {
   const { attrs, children } = item;
   const key = bareKey(attrs["jid"]);
   if (key === undefined) return undefined;
@@ -68,6 +75,7 @@ function parseItem(item: XmlElement, subscription: Subscription, names: GroupNam
     const text = child.children;
     const name = text.length === 1 && typeof text[0] === "string" ? text[0] : child.getText();
     if (name === "") continue;
+    names ??= new Map(); // a push's own, made at its first group: most pushes name none
     let single = names.get(name);
     if (single === undefined) {
       // Kept in the store for good: never as a view into the parsed stanza (see detach).
@@ -110,7 +118,7 @@ export function parsePushItem(item: XmlElement): RosterChange | undefined {
   }
   const subscription = subscriptionOf(value);
   if (subscription === undefined) return undefined;
-  const parsed = parseItem(item, subscription, new Map(), false, false);
+  const parsed = parseItem(item, subscription, undefined, false, false);
   return parsed && { kind: "set", item: parsed };
 }
 

@@ -4,6 +4,7 @@ import { bareKeyOf, toBareJid } from "../../src/jid.js";
 import { parsePushItem, parseRosterQuery } from "../../src/roster/codec.js";
 import type { RosterEntry } from "../../src/roster/model.js";
 import { decide, isReverseRequest } from "../../src/subscription/policy.js";
+import { xml } from "../../src/xmpp.js";
 import { parse } from "../support/fake-xmpp.js";
 
 describe("roster codec", () => {
@@ -60,6 +61,17 @@ describe("roster codec", () => {
     expect(whole.map((item) => "state" in item)).toEqual([true, true]);
     expect(plain.map((item) => "state" in item)).toEqual([false, false]);
     expect(whole[0]).toMatchObject({ jid: "someone.with.a.long.name@example.com", name: "A name longer than thirteen", groups: ["Friends"] });
+  });
+
+  it("reads a group's whole text when it comes as several text nodes, and skips an empty group", () => {
+    // The parser usually gives one text node; a group built (or parsed) in pieces is read whole.
+    const group = xml("group", {}, "Fri", "ends");
+    const empty = xml("group", {});
+    const query = xml("query", { xmlns: "jabber:iq:roster" }, xml("item", { jid: "a@l" }, group, empty), xml("item", { jid: "b@l" }, xml("group", {}, "Friends")));
+    const items = parseRosterQuery(query, true);
+    expect(items.map((item) => item.groups)).toEqual([["Friends"], ["Friends"]]);
+    expect(items[0]!.groups).toBe(items[1]!.groups);
+    expect(parsePushItem(xml("item", { jid: "a@l" }, group, xml("group", {}, "Work")))).toMatchObject({ item: { groups: ["Friends", "Work"] } });
   });
 
   it("reads any of the four subscription values, and a missing one as none", () => {
