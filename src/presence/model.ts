@@ -5,6 +5,7 @@
  * store keeps them.
  */
 import { bareKey } from "../bare-key.js";
+import { textOf } from "../xml-text.js";
 import type { XmlElement } from "../xmpp.js";
 
 /**
@@ -149,7 +150,9 @@ export function parsePresence(stanza: XmlElement, now: number): ParsedPresence |
   let statusElement: XmlElement | undefined; // the first without xml:lang
   let firstStatus: XmlElement | undefined;
   let delayElement: XmlElement | undefined;
-  for (const child of stanza.children) {
+  const { children } = stanza;
+  for (let i = 0; i < children.length; i++) {
+    const child = children[i] as XmlElement | string;
     if (typeof child === "string") continue;
     const colon = child.name.indexOf(":");
     const local = colon === -1 ? child.name : child.name.slice(colon + 1);
@@ -169,11 +172,12 @@ export function parsePresence(stanza: XmlElement, now: number): ParsedPresence |
       if (statusElement === undefined && child.attrs["xml:lang"] === undefined) statusElement = child;
     }
   }
-  const showText = showElement?.getText().trim();
-  const status = sanitisePresenceText((statusElement ?? firstStatus)?.getText());
+  const showText = showElement && textOf(showElement).trim();
+  const statusOf = statusElement ?? firstStatus;
+  const status = sanitisePresenceText(statusOf && textOf(statusOf));
   const show = showOf(showText);
   const type = typeAttr === undefined ? "available" : "unavailable";
-  const priority = parsePriority(priorityElement?.getText());
+  const priority = parsePriority(priorityElement && textOf(priorityElement));
   const receivedAt = delayStamp(delayElement, now);
   return status === undefined
     ? { from, bare, resource, type, show, priority, receivedAt }

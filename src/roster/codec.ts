@@ -5,6 +5,7 @@
  */
 import { bareKey } from "../bare-key.js";
 import { detach } from "../detach.js";
+import { textOf } from "../xml-text.js";
 import { xml, type XmlElement } from "../xmpp.js";
 import { NO_GROUPS, rosterEntry, type RosterEntry, type RosterItem, type Subscription } from "./model.js";
 
@@ -71,9 +72,7 @@ function parseItem(
   for (let i = 0; i < children.length; i++) {
     const child = children[i] as XmlElement | string;
     if (typeof child === "string" || !isNamed(child, "group")) continue;
-    // getText() without its loop for the usual lone text child.
-    const text = child.children;
-    const name = text.length === 1 && typeof text[0] === "string" ? text[0] : child.getText();
+    const name = textOf(child);
     if (name === "") continue;
     names ??= new Map(); // a push's own, made at its first group: most pushes name none
     let single = names.get(name);

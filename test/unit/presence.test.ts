@@ -122,6 +122,12 @@ describe("parsePresence", () => {
     expect(must(`<presence from="b@x/r"><priority>3</priority><priority>9</priority></presence>`).priority).toBe(3);
   });
 
+  it("reads the whole text of <show/>, <status/> and <priority/> when it comes as several text nodes", () => {
+    // The parser usually gives one text node; a stanza built (or parsed) in pieces is read whole.
+    const stanza = xml("presence", { from: "bob@l/r" }, xml("show", {}, "a", "way"), xml("status", {}, "out ", "to lunch"), xml("priority", {}, "1", "2"));
+    expect(parsePresence(stanza, NOW)).toMatchObject({ show: "away", status: "out to lunch", priority: 12 });
+  });
+
   it("P-10: prefers the <status/> without xml:lang, else takes the first", () => {
     const mixed = `<presence from="b@x/r"><status xml:lang="cs">Pryč</status><status>Away</status><status xml:lang="de">Weg</status></presence>`;
     expect(must(mixed).status).toBe("Away");
