@@ -516,13 +516,17 @@ function itemOf(item: RosterItem, copy = false): RosterItem {
 function sameItem(a: RosterItem | undefined, b: RosterItem | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
-  return (
-    a.jid === b.jid &&
-    a.name === b.name &&
-    a.subscription === b.subscription &&
-    a.pendingOut === b.pendingOut &&
-    a.approved === b.approved &&
-    a.groups.length === b.groups.length &&
-    a.groups.every((g, i) => g === b.groups[i])
-  );
+  if (
+    a.jid !== b.jid ||
+    a.name !== b.name ||
+    a.subscription !== b.subscription ||
+    a.pendingOut !== b.pendingOut ||
+    a.approved !== b.approved ||
+    a.groups.length !== b.groups.length
+  ) {
+    return false;
+  }
+  // A loop, not every() with a closure: a re-fetch compares every item (see #changedInStep).
+  for (let i = 0; i < a.groups.length; i++) if (a.groups[i] !== b.groups[i]) return false;
+  return true;
 }
