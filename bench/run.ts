@@ -8,7 +8,7 @@
  *
  * Environment: BENCH_QUICK=1 (small sizes, fewer runs: about 4.5 minutes), BENCH_RUNS=n,
  * BENCH_JUDGED_RUNS=n (measured runs of the two cases a ratio target is judged on; default 11),
- * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,reload,presence,pushes,lockstep,subs,
+ * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,cold,reload,presence,pushes,lockstep,subs,
  * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1 (no round-trip count, no real-server lanes), BENCH_SKIP_BROWSER=1 (no Chromium lanes),
  * BENCH_NO_WRITE=1 (do not touch results.md),
  * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
@@ -71,6 +71,11 @@ interface Case {
   defaultStorage?: boolean;
   /** A ratio target is judged on this case: it gets JUDGED_RUNS measured runs. */
   judged?: boolean;
+  /**
+   * Every run is the first of a process of its own (no warm-up): the code, xmpp.js' included,
+   * runs as V8 first meets it, as an app's first roster of a session does. Reported, not judged.
+   */
+  cold?: boolean;
 }
 
 function cases(): Case[] {
@@ -88,6 +93,20 @@ function cases(): Case[] {
       expect: () => ({ rosterItems: n + 1 }),
       defaultStorage: true,
       judged: n === rosterSizes[rosterSizes.length - 1],
+    });
+  }
+  // The first roster in a fresh process: what an app's sign-in waits for (reported).
+  for (const n of QUICK ? [10_000] : [1_000, 10_000]) {
+    list.push({
+      scenario: "roster",
+      label: "roster load, cold",
+      size: `${n / 1000}k items`,
+      rosterSize: n,
+      stanzas: 1,
+      reuseSession: false,
+      entries: n,
+      expect: () => ({ rosterItems: n + 1 }),
+      cold: true,
     });
   }
   // The whole roster again while it is held (a reconnection without roster versioning).
@@ -158,7 +177,7 @@ function cases(): Case[] {
       expect: () => ({ requests: n + 1 }),
     });
   }
-  return ONLY ? list.filter((c) => ONLY.includes(c.scenario)) : list;
+  return ONLY ? list.filter((c) => ONLY.includes(c.cold ? "cold" : c.scenario)) : list;
 }
 
 export interface Row {
@@ -204,22 +223,35 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
     if (transport === "ws" && c.defaultStorage) kinds.push("sdk-default");
     for (const kind of kinds) if (!KINDS || KINDS.includes(kind)) lanes.push({ transport, kind });
   }
-  const children = await Promise.all(
-    lanes.map(({ transport, kind }) =>
-      startChild({
-        kind,
-        scenario: c.scenario,
-        service: transport === "ws" ? server.wsService : server.tcpService,
-        rosterSize: c.rosterSize,
-        runs,
-        reuseSession: c.reuseSession,
-      }),
-    ),
-  );
-  const results = await runInTurns(children, runs.length, SETTLE_MS);
+  const start = (runsOfChild: typeof runs) =>
+    Promise.all(
+      lanes.map(({ transport, kind }) =>
+        startChild({
+          kind,
+          scenario: c.scenario,
+          service: transport === "ws" ? server.wsService : server.tcpService,
+          rosterSize: c.rosterSize,
+          runs: runsOfChild,
+          reuseSession: c.reuseSession,
+        }),
+      ),
+    );
+  let results: ChildResult[];
+  if (c.cold) {
+    // A new process per client and run: each run is a first. The lanes' runs are put together
+    // as if one child had made them (heap and RSS: the first run's).
+    const perRun: ChildResult[][] = [];
+    for (const run of runs.slice(WARMUP)) perRun.push(await runInTurns(await start([{ ...run, warmup: false }]), 1, SETTLE_MS));
+    results = lanes.map((_, lane) => {
+      const first = (perRun[0] as ChildResult[])[lane] as ChildResult;
+      return { ...first, runs: perRun.map((r) => (r[lane] as ChildResult).runs[0] as ChildResult["runs"][number]) };
+    });
+  } else {
+    results = await runInTurns(await start(runs), runs.length, SETTLE_MS);
+  }
   for (const [lane, { transport, kind }] of lanes.entries()) {
     const result = results[lane] as ChildResult;
-    const measured = result.runs.slice(WARMUP);
+    const measured = c.cold ? result.runs : result.runs.slice(WARMUP);
     const ms = measured.map((r) => r.ms);
     const row: Row = {
       case: c,
@@ -257,7 +289,7 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
  */
 async function measureChromium(server: ReplayServer, all: Case[], log: (line: string) => void): Promise<Row[] | string> {
   const { browserPresenceFlood, browserRosterLoad } = await import("./browser.js");
-  const roster = all.filter((c) => c.scenario === "roster");
+  const roster = all.filter((c) => c.scenario === "roster" && !c.cold);
   // The smallest flood: Chromium hands each WebSocket message to the page on its own (~0.1 ms
   // each, raw xmpp.js included), so 100k stanzas would take ~10 s a run.
   const flood = all.filter((c) => c.scenario === "presence").sort((a, b) => a.stanzas - b.stanzas)[0];
@@ -344,7 +376,7 @@ function verdictOf(ratio: Verdict, alsoRequired: boolean): Target["pass"] {
 }
 
 function find(rows: Row[], scenario: Scenario, rosterSize: number, transport: Transport, kind: ClientKind): Row | undefined {
-  return rows.find((r) => r.case.scenario === scenario && r.case.rosterSize === rosterSize && r.transport === transport && r.kind === kind);
+  return rows.find((r) => !r.case.cold && r.case.scenario === scenario && r.case.rosterSize === rosterSize && r.transport === transport && r.kind === kind);
 }
 
 /** The table: one line per case and transport, the three clients side by side. */
@@ -355,10 +387,10 @@ function table(rows: Row[]): string {
   ];
   const seen = new Set<string>();
   for (const row of rows) {
-    const key = `${row.case.scenario}|${row.case.size}|${row.transport}`;
+    const key = `${row.case.label}|${row.case.size}|${row.transport}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const get = (kind: ClientKind) => rows.find((r) => `${r.case.scenario}|${r.case.size}|${r.transport}` === key && r.kind === kind);
+    const get = (kind: ClientKind) => rows.find((r) => `${r.case.label}|${r.case.size}|${r.transport}` === key && r.kind === kind);
     const raw = get("raw");
     const sdk = get("sdk");
     const stanza = get("stanza");
@@ -389,7 +421,7 @@ export interface Target {
 
 function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string | undefined, chromium: string | undefined): Target[] {
   const out: Target[] = [];
-  const biggestRoster = Math.max(0, ...rows.filter((r) => r.case.scenario === "roster").map((r) => r.case.rosterSize));
+  const biggestRoster = Math.max(0, ...rows.filter((r) => r.case.scenario === "roster" && !r.case.cold).map((r) => r.case.rosterSize));
   const browserRaw = find(rows, "roster", biggestRoster, "chromium", "raw");
   const browserSdk = find(rows, "roster", biggestRoster, "chromium", "sdk");
   if (browserRaw && browserSdk) {
@@ -613,6 +645,9 @@ function writeResults(output: string, noise: [MachineNoise, MachineNoise]): void
     "  store's listener sees it ready); the other workloads from the trigger leaving the client to the last",
     "  stanza's effect being visible (SDK: in a store listener; StanzaJS: in the app's Maps fed by its events;",
     "  raw: the last stanza counted).",
+    "- \"roster load, cold\": each run is the first of a process of its own, no warm-up, the clients taking",
+    "  turns run by run: the code (xmpp.js' included) runs as V8 first meets it, as it does for an app's first",
+    "  roster of a session. Reported, not judged.",
     "- xmpp-presence runs with a roster cache that keeps nothing; \"SDK with default memoryStorage\" is the",
     "  same with the default cache, measured where it matters: roster load until the roster is held *and* written to the cache",
     "  (`flushStorage()`: the write runs on the same thread right after), and one push at a time (a push costs O(1) there).",
