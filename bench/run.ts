@@ -80,35 +80,22 @@ interface Case {
 
 function cases(): Case[] {
   const list: Case[] = [];
+  const rosterLoad = (n: number, label: string): Case => ({
+    scenario: "roster",
+    label,
+    size: `${n / 1000}k items`,
+    rosterSize: n,
+    stanzas: 1,
+    reuseSession: false,
+    entries: n,
+    expect: () => ({ rosterItems: n + 1 }),
+  });
   const rosterSizes = QUICK ? [1_000, 10_000] : [1_000, 10_000, 100_000];
   for (const n of rosterSizes) {
-    list.push({
-      scenario: "roster",
-      label: "roster load",
-      size: `${n / 1000}k items`,
-      rosterSize: n,
-      stanzas: 1,
-      reuseSession: false,
-      entries: n,
-      expect: () => ({ rosterItems: n + 1 }),
-      defaultStorage: true,
-      judged: n === rosterSizes[rosterSizes.length - 1],
-    });
+    list.push({ ...rosterLoad(n, "roster load"), defaultStorage: true, judged: n === rosterSizes[rosterSizes.length - 1] });
   }
   // The first roster in a fresh process: what an app's sign-in waits for (reported).
-  for (const n of QUICK ? [10_000] : [1_000, 10_000]) {
-    list.push({
-      scenario: "roster",
-      label: "roster load, cold",
-      size: `${n / 1000}k items`,
-      rosterSize: n,
-      stanzas: 1,
-      reuseSession: false,
-      entries: n,
-      expect: () => ({ rosterItems: n + 1 }),
-      cold: true,
-    });
-  }
+  for (const n of QUICK ? [10_000] : [1_000, 10_000]) list.push({ ...rosterLoad(n, "roster load, cold"), cold: true });
   // The whole roster again while it is held (a reconnection without roster versioning).
   for (const n of QUICK ? [10_000] : [10_000, 100_000]) {
     list.push({
