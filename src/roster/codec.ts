@@ -50,12 +50,13 @@ type GroupNames = Map<string, readonly string[]>;
  * parseRosterQuery). `views`: its JID and name stay views into the parsed stanza instead of
  * copies (see detach and parseRosterQuery).
  *
- * One function with its loops indexed, where it was four (the item, its groups, a group's text,
- * the name test) with iterators: the first roster of a session runs this once per item in code
- * V8 has not optimised yet, and there each call and iterator step counts. A 10k-item result in a
- * fresh process (medians of 11 and 15 processes): 39.2 and 35.6 ms before, 23.3 and 24.9 ms as one
- * function; 100k items in a warm process, old and new taking turns: 0.57× and 0.69× the time
- * (bench/results.md, Issue 6 fourteenth pass).
+ * The groups and their shared names are read here, in indexed loops, where they were a function
+ * and a class of their own walked with iterators, and a group's text no longer goes through
+ * getText()'s loop (textOf): the first roster of a session runs this once per item in code V8 has
+ * not optimised yet, and there each call and iterator step counts. A 10k-item result in a fresh
+ * process (medians of 11 and 15 processes): 34.3–39.2 ms before, 20.3–24.9 ms after; 100k items
+ * in a warm process, old and new taking turns: 0.57× and 0.69× the time (bench/results.md,
+ * Issue 6 fourteenth pass).
  */
 function parseItem(
   item: XmlElement,
