@@ -6,10 +6,13 @@
  * - raw: `@xmpp/client` alone, counting parsed stanzas: the floor the SDK sits on.
  * - sdk: xmpp-presence, state read from its stores through their listeners (as an app would).
  * - stanza: StanzaJS, holding the equivalent state its API allows in plain Maps.
+ * - raw-fast-jid: raw, with the `@xmpp/jid` fast path the SDK installs (src/jid-fast-path.ts): the
+ *   floor with the same xmpp.js, so that the SDK's own cost can be told from what it saves xmpp.js.
  */
 import { client as xmppClient } from "@xmpp/client";
 import * as Stanza from "stanza";
 import { createPresenceClient, type PresenceClient, type PresenceSnapshot, type RosterSnapshot, type RosterStorage } from "../src/index.js";
+import { installJidFastPath } from "../src/jid-fast-path.js";
 import { xml } from "../src/xmpp.js";
 import { SENTINEL, sentinelRequester } from "./workloads.js";
 
@@ -18,7 +21,7 @@ import { SENTINEL, sentinelRequester } from "./workloads.js";
  * `memoryStorage()`: the cache's own cost (writing a whole roster result to it, one push at a
  * time) would otherwise hide what the stores themselves cost.
  */
-export type ClientKind = "raw" | "sdk" | "sdk-default" | "stanza";
+export type ClientKind = "raw" | "raw-fast-jid" | "sdk" | "sdk-default" | "stanza";
 export type Scenario = "roster" | "reload" | "presence" | "pushes" | "lockstep" | "subs";
 
 /** What the client holds at the end of a workload, to check it against the expectation. */
@@ -423,6 +426,10 @@ class StanzaClient implements BenchClient {
 
 export function createBenchClient(kind: ClientKind, config: ClientConfig): BenchClient {
   if (kind === "raw") return new RawClient(config);
+  if (kind === "raw-fast-jid") {
+    if (!installJidFastPath()) throw new Error("the @xmpp/jid fast path did not install");
+    return new RawClient(config);
+  }
   if (kind === "sdk" || kind === "sdk-default") return new SdkClient(config, kind === "sdk-default");
   return new StanzaClient(config);
 }

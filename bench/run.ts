@@ -188,7 +188,7 @@ export interface Row {
 }
 
 function mismatch(c: Case, kind: ClientKind, held: Held, run: number): string | undefined {
-  if (kind === "raw" || !c.expect) return undefined;
+  if (kind === "raw" || kind === "raw-fast-jid" || !c.expect) return undefined;
   const expected = c.expect(run);
   const wrong = Object.entries(expected).filter(([key, value]) => held[key as keyof Held] !== value);
   return wrong.length === 0 ? undefined : wrong.map(([key, value]) => `${key} ${held[key as keyof Held]} ≠ ${value}`).join(", ");
@@ -208,6 +208,9 @@ async function measure(server: ReplayServer, c: Case, log: (line: string) => voi
   for (const transport of TRANSPORTS) {
     const kinds: ClientKind[] = transport === "ws" ? ["raw", "sdk", "stanza"] : ["raw", "sdk"];
     if (transport === "ws" && c.defaultStorage) kinds.push("sdk-default");
+    // The judged flood is where xmpp.js' per-stanza JID parsing weighs: also the floor with the
+    // SDK's fast path for it, to tell the SDK's own cost from what the fast path saves.
+    if (c.judged && c.scenario === "presence") kinds.push("raw-fast-jid");
     for (const kind of kinds) if (!KINDS || KINDS.includes(kind)) lanes.push({ transport, kind });
   }
   const start = (runsOfChild: typeof runs) =>
@@ -457,6 +460,19 @@ function targets(rows: Row[], sizes: SizeReport | undefined, roundTrips: string 
         pass: verdictOf(judged.verdict, coalesced),
         detail: `${judged.detail}; ${fSdk.listenerCalls} listener calls for ${fSdk.case.stanzas} stanzas in ${fSdk.batches} batches`,
       });
+      const fFast = find(rows, "presence", biggestFlood, transport, "raw-fast-jid");
+      if (fFast) {
+        const own = judgedRatio(fSdk, fFast, 1.5);
+        out.push({
+          name:
+            `presence flood ${fSdk.case.size} (${transport}), the SDK's own cost (reported): SDK / raw xmpp.js with the same ` +
+            "`@xmpp/jid` fast path (src/jid-fast-path.ts)",
+          pass: undefined,
+          detail:
+            `raw with the fast path ${fmtMs(fFast.median)} (${fmtMs(fFast.min)}–${fmtMs(fFast.max)}), ${(fFast.median / fRaw.median).toFixed(2)}× plain raw; ` +
+            own.detail.replaceAll("× raw", "× raw with the fast path"),
+        });
+      }
     }
     for (const kind of ["sdk", "sdk-default"] as const) {
       const what = kind === "sdk" ? "" : ", default memoryStorage";

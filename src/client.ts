@@ -18,6 +18,7 @@ import { hasFrom, hasTo } from "./roster/model.js";
 import { memoryStorage } from "./storage/memory.js";
 import type { PreApprovalIntent, RosterMutation, RosterStorage } from "./storage/types.js";
 import { RosterStoreImpl, type ItemChange, type RosterStore, type SubscriptionRequest } from "./roster/store.js";
+import { installJidFastPath } from "./jid-fast-path.js";
 import { installStreamManagementCounter } from "./sm-counter.js";
 import { installSocketGuard } from "./socket-guard.js";
 import { installStreamGuard } from "./stream-guard.js";
@@ -640,6 +641,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       if (this.#state !== "starting") this.#reportError(error);
     });
     installStreamManagementCounter(xmpp);
+    installJidFastPath();
     installSocketGuard(xmpp);
     installStreamGuard(xmpp, this.#maxStanzaBytes, (violation, detail) =>
       this.#reportError(

@@ -1,5 +1,6 @@
 /**
- * The only module that imports `@xmpp/*`. xmpp.js 0.14 ships no type declarations, so the
+ * The module that imports `@xmpp/*` (src/jid-fast-path.ts also reaches `@xmpp/jid`'s `JID`
+ * class, to speed up its prototype). xmpp.js 0.14 ships no type declarations, so the
  * small part of its runtime the SDK relies on is described here by structural interfaces.
  * An app may pass its own xmpp.js client (or a fake that satisfies {@link XmppClientLike}).
  */
