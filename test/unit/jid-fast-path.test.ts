@@ -4,8 +4,6 @@ import fc from "fast-check";
 import { jid, JID } from "@xmpp/jid";
 import { describe, expect, it } from "vitest";
 import { installJidFastPath, installLocalFastPath, withLocalFastPath, type SetLocal } from "../../src/jid-fast-path.js";
-import { createPresenceClient } from "../../src/index.js";
-import { FakeXmpp } from "../support/fake-xmpp.js";
 
 const prototype = JID.prototype as { setLocal: SetLocal };
 // Captured before anything in this file installs the fast path (vitest isolates modules per file).
@@ -67,15 +65,6 @@ describe("@xmpp/jid local-part fast path", () => {
     expect(prototype.setLocal).not.toBe(original);
     expect(addresses.map(describeJid)).toEqual(before);
     expect(jid("D'Artagnan@host").local).toBe("d\\27artagnan");
-  });
-
-  it("is installed by createPresenceClient, once however many clients are made", () => {
-    createPresenceClient({ xmpp: new FakeXmpp() });
-    const installed = prototype.setLocal;
-    expect(installed).not.toBe(original);
-    createPresenceClient({ xmpp: new FakeXmpp() });
-    expect(installJidFastPath()).toBe(true);
-    expect(prototype.setLocal).toBe(installed);
   });
 
   it("leaves a setLocal alone that does not store a lowercased local part in _local", () => {
