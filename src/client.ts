@@ -76,6 +76,14 @@ export interface ClientOptions {
    * (one frame at 60 Hz); 0 tells every run at its end.
    */
   notificationWindowMs?: number;
+  /**
+   * Speeds up xmpp.js' own JID parsing, two JIDs per stanza received and sent, by skipping
+   * XEP-0106 escape detection for local parts that cannot need it (about 7 µs → 0.2 µs per JID
+   * on the bench machine). It changes no result, but it is installed on `@xmpp/jid`'s shared
+   * `JID` class, so every xmpp.js client of the page or process gets it. `false`: this client
+   * does not install it (one installed by another client stays). Default `true`.
+   */
+  jidFastPath?: boolean;
 }
 
 /** Options to connect with credentials. */
@@ -224,6 +232,9 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       throw new PresenceError(PresenceErrorCode.InvalidArgument, `Unknown autoReply policy ${JSON.stringify(policy)}`);
     }
     this.#policy = policy;
+    if (options.jidFastPath !== undefined && typeof options.jidFastPath !== "boolean") {
+      throw new PresenceError(PresenceErrorCode.InvalidArgument, "jidFastPath must be a boolean");
+    }
     this.xmpp = "xmpp" in options ? options.xmpp : createXmppClient(checkConnectOptions(options));
     this.#storage = options.storage ?? memoryStorage();
     this.#preApprovalTtlMs = options.preApprovalTtlMs ?? 7 * 24 * 3600 * 1000;
@@ -273,6 +284,7 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       get: store.get,
       ...editor,
     });
+    if (options.jidFastPath !== false) installJidFastPath();
     this.#wire();
   }
 
@@ -641,7 +653,6 @@ export class PresenceClient extends EventEmitter<ClientEvents> {
       if (this.#state !== "starting") this.#reportError(error);
     });
     installStreamManagementCounter(xmpp);
-    installJidFastPath();
     installSocketGuard(xmpp);
     installStreamGuard(xmpp, this.#maxStanzaBytes, (violation, detail) =>
       this.#reportError(

@@ -11,6 +11,15 @@ const prototype = JID.prototype as { setLocal: SetLocal };
 const original = prototype.setLocal;
 
 describe("createPresenceClient and the @xmpp/jid fast path", () => {
+  it("is not installed by a client made with jidFastPath: false; a wrong type is an error", () => {
+    createPresenceClient({ xmpp: new FakeXmpp(), jidFastPath: false });
+    expect(prototype.setLocal).toBe(original);
+    expect(() => createPresenceClient({ xmpp: new FakeXmpp(), jidFastPath: "no" as never })).toThrow(
+      expect.objectContaining({ code: "invalid-argument" }),
+    );
+    expect(prototype.setLocal).toBe(original);
+  });
+
   it("is installed by createPresenceClient, once however many clients are made", () => {
     expect(prototype.setLocal).toBe(original);
     createPresenceClient({ xmpp: new FakeXmpp() });
