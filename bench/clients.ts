@@ -8,6 +8,9 @@
  * - stanza: StanzaJS, holding the equivalent state its API allows in plain Maps.
  * - raw-fast-jid: raw, with the `@xmpp/jid` fast path the SDK installs (src/jid-fast-path.ts): the
  *   floor with the same xmpp.js, so that the SDK's own cost can be told from what it saves xmpp.js.
+ * - raw-held: raw, and the roster result held the least way a store of immutable items with O(1)
+ *   lookups can hold it (see holdRoster): the floor of the SDK's roster contract, so that the SDK's
+ *   own cost of a roster load can be told from what holding a roster costs at all.
  */
 import { client as xmppClient } from "@xmpp/client";
 import * as Stanza from "stanza";
@@ -21,7 +24,7 @@ import { SENTINEL, sentinelRequester } from "./workloads.js";
  * `memoryStorage()`: the cache's own cost (writing a whole roster result to it, one push at a
  * time) would otherwise hide what the stores themselves cost.
  */
-export type ClientKind = "raw" | "raw-fast-jid" | "sdk" | "sdk-default" | "stanza";
+export type ClientKind = "raw" | "raw-fast-jid" | "raw-held" | "sdk" | "sdk-default" | "stanza";
 export type Scenario = "roster" | "reload" | "presence" | "pushes" | "lockstep" | "subs";
 
 /** What the client holds at the end of a workload, to check it against the expectation. */
@@ -111,13 +114,73 @@ function deferred<T = void>() {
 
 // ---- raw @xmpp/client ---------------------------------------------------------------------------
 
+/** An `<item/>` of a roster result as raw-held keeps it. */
+interface HeldItem {
+  readonly jid: string;
+  readonly name: string | undefined;
+  readonly groups: readonly string[];
+  readonly subscription: string;
+  readonly pendingOut: boolean;
+  readonly approved: boolean;
+}
+
+interface ElementLike {
+  name: string;
+  attrs: Record<string, string | undefined>;
+  children: Array<ElementLike | string>;
+}
+
+const NO_GROUPS: readonly string[] = Object.freeze([]);
+
+/**
+ * The least a store of immutable roster items with O(1) lookups does with a roster result
+ * (RFC 6121 §2.1.4): each `<item/>` a frozen object in a Map by its `jid`, its groups a frozen
+ * list. A lower bound on purpose: no JID check or normalisation, no subscription state, no
+ * snapshot, no listener; one loop, no helper calls. The SDK does all of these, so the SDK / this
+ * ratio is what the SDK's own code adds to holding a roster at all.
+ */
+function holdRoster(result: ElementLike): Map<string, HeldItem> {
+  const held = new Map<string, HeldItem>();
+  const query = result.children.find((child): child is ElementLike => typeof child !== "string" && child.name === "query");
+  const items = query?.children ?? [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as ElementLike | string;
+    if (typeof item === "string" || item.name !== "item") continue;
+    const { attrs, children } = item;
+    const jid = attrs["jid"];
+    if (jid === undefined) continue;
+    let groups: string[] | undefined;
+    for (let j = 0; j < children.length; j++) {
+      const child = children[j] as ElementLike | string;
+      if (typeof child !== "string" && child.name === "group") (groups ??= []).push(String(child.children[0] ?? ""));
+    }
+    held.set(
+      jid,
+      Object.freeze({
+        jid,
+        name: attrs["name"],
+        groups: groups === undefined ? NO_GROUPS : Object.freeze(groups),
+        subscription: attrs["subscription"] ?? "none",
+        pendingOut: attrs["ask"] === "subscribe",
+        approved: attrs["approved"] === "true",
+      }),
+    );
+  }
+  return held;
+}
+
 class RawClient implements BenchClient {
   readonly #xmpp: XmppLike;
+  /** raw-held: the roster as holdRoster keeps it (else undefined: raw only counts stanzas). */
+  #roster: Map<string, HeldItem> | undefined;
   #stanzas = 0;
   #waiting: { target: number; done: () => void } | undefined;
   readonly #batch = batchCounter();
 
-  constructor(config: ClientConfig) {
+  constructor(
+    config: ClientConfig,
+    private readonly holdsRoster = false,
+  ) {
     const { service, username, password } = config;
     this.#xmpp = xmppClient({
       service,
@@ -146,7 +209,8 @@ class RawClient implements BenchClient {
 
   async reload(): Promise<number> {
     const t0 = performance.now();
-    await this.#xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), LONG);
+    const result = await this.#xmpp.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), LONG);
+    if (this.holdsRoster) this.#roster = holdRoster(result as ElementLike);
     return performance.now() - t0;
   }
 
@@ -163,7 +227,7 @@ class RawClient implements BenchClient {
   }
 
   held(): Held {
-    return { stanzas: this.#stanzas };
+    return this.#roster === undefined ? { stanzas: this.#stanzas } : { stanzas: this.#stanzas, rosterItems: this.#roster.size };
   }
 
   async stop(): Promise<void> {
@@ -426,6 +490,7 @@ class StanzaClient implements BenchClient {
 
 export function createBenchClient(kind: ClientKind, config: ClientConfig): BenchClient {
   if (kind === "raw") return new RawClient(config);
+  if (kind === "raw-held") return new RawClient(config, true);
   if (kind === "raw-fast-jid") {
     if (!installJidFastPath()) throw new Error("the @xmpp/jid fast path did not install");
     return new RawClient(config);
