@@ -11,7 +11,7 @@
  * BENCH_WARMUP=n, BENCH_TRANSPORTS=ws,tcp, BENCH_ONLY=roster,cold,reload,presence,pushes,lockstep,subs,
  * BENCH_SKIP_SIZE=1, BENCH_SKIP_PROSODY=1 (no round-trip count, no real-server lanes), BENCH_SKIP_BROWSER=1 (no Chromium lanes),
  * BENCH_NO_WRITE=1 (do not touch results.md),
- * BENCH_KINDS=raw,sdk,stanza,sdk-default (which clients run; ratios need raw),
+ * BENCH_KINDS=raw,sdk,stanza,sdk-default,raw-fast-jid,raw-held (which clients run; ratios need raw),
  * BENCH_PUSHES=n (pipelined pushes per run), BENCH_SINGLE=n (lock-step pushes per run),
  * BENCH_PROFILE=DIR (each child writes a V8 CPU profile there, and each measured Chromium run one of its
  * page; summarise with bench/profile-summary.ts; idle children are then not stopped), BENCH_STOP_IDLE=0 (never SIGSTOP a child waiting for its turn),
