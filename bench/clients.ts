@@ -124,7 +124,7 @@ interface HeldItem {
   readonly approved: boolean;
 }
 
-interface ElementLike {
+export interface ElementLike {
   name: string;
   attrs: Record<string, string | undefined>;
   children: Array<ElementLike | string>;
@@ -139,7 +139,7 @@ const NO_GROUPS: readonly string[] = Object.freeze([]);
  * snapshot, no listener; one loop, no helper calls. The SDK does all of these, so the SDK / this
  * ratio is what the SDK's own code adds to holding a roster at all.
  */
-function holdRoster(result: ElementLike): Map<string, HeldItem> {
+export function holdRoster(result: ElementLike): Map<string, HeldItem> {
   const held = new Map<string, HeldItem>();
   const query = result.children.find((child): child is ElementLike => typeof child !== "string" && child.name === "query");
   const items = query?.children ?? [];
